@@ -1,0 +1,91 @@
+# SPDX-License-Identifier: GPL-2.0
+"""Stage 5, initramfs: the project's /init (testbed/init/init.c, static),
+the test binaries of one suite and the list /init runs, as a gzipped newc
+cpio written here in Python (no cpio or busybox needed)."""
+
+import gzip
+import os
+import stat
+
+from common import BUILD, CROSS, TESTBED, Stage, log, run
+import build
+
+INIT_SRC = os.path.join(TESTBED, "init", "init.c")
+
+
+def build_init():
+    out = os.path.join(BUILD, "init")
+    if (os.path.exists(out) and
+            os.path.getmtime(out) >= os.path.getmtime(INIT_SRC)):
+        return out
+    with Stage("initramfs", "build /init"):
+        run([f"{CROSS}gcc", "-static", "-O2", "-Wall", "-Wextra", "-Werror",
+             "-o", out, INIT_SRC])
+    return out
+
+
+class Cpio:
+    """Just enough of the newc format for an initramfs."""
+
+    def __init__(self):
+        self.data = bytearray()
+        self.ino = 1
+
+    def _entry(self, name, mode, body=b"", rdev=(0, 0)):
+        name_b = name.encode() + b"\0"
+        fields = [self.ino, mode, 0, 0, 1, 0, len(body), 0, 0,
+                  rdev[0], rdev[1], len(name_b), 0]
+        self.ino += 1
+        hdr = b"070701" + b"".join(b"%08X" % v for v in fields)
+        self.data += hdr + name_b
+        self.data += b"\0" * (-len(self.data) % 4)
+        self.data += body
+        self.data += b"\0" * (-len(self.data) % 4)
+
+    def dir(self, name):
+        self._entry(name, stat.S_IFDIR | 0o755)
+
+    def file(self, name, body, mode=0o755):
+        self._entry(name, stat.S_IFREG | mode, body)
+
+    def chardev(self, name, major, minor):
+        self._entry(name, stat.S_IFCHR | 0o600, rdev=(major, minor))
+
+    def finish(self):
+        self._entry("TRAILER!!!", 0)
+        return bytes(self.data)
+
+
+def make(suite_name, tests, extra_files=()):
+    """tests: suites.Test list. Returns the path of the gzipped cpio."""
+    init = build_init()
+    out = os.path.join(BUILD, f"initramfs-{suite_name}.cpio.gz")
+    with Stage("initramfs", f"{suite_name}: {len(tests)} tests"):
+        cpio = Cpio()
+        for d in ("dev", "proc", "sys", "tmp", "tests"):
+            cpio.dir(d)
+        cpio.chardev("dev/console", 5, 1)
+        with open(init, "rb") as f:
+            cpio.file("init", f.read())
+
+        dirs = set()
+        for t in tests:
+            parts = t.binary.split("/")[:-1]
+            for i in range(len(parts)):
+                d = "tests/" + "/".join(parts[:i + 1])
+                if d not in dirs:
+                    cpio.dir(d)
+                    dirs.add(d)
+            with open(os.path.join(build.selftests_dir(), t.binary), "rb") as f:
+                cpio.file("tests/" + t.binary, f.read())
+        for name, body in extra_files:
+            cpio.file(name, body)
+
+        listing = "".join(f"{t.timeout} {t.binary} {' '.join(t.args)}\n"
+                          for t in tests)
+        cpio.file("tests.list", listing.encode(), 0o644)
+        data = gzip.compress(cpio.finish(), compresslevel=1, mtime=0)
+        with open(out, "wb") as f:
+            f.write(data)
+        log("initramfs", f"{out}: {len(data) / 2**20:.1f} MiB")
+    return out

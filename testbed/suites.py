@@ -1,0 +1,57 @@
+# SPDX-License-Identifier: GPL-2.0
+"""The test lists: which KVM selftests run, with which arguments and
+timeouts. Names are paths below tools/testing/selftests/kvm's output."""
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Test:
+    binary: str
+    args: tuple = ()
+    timeout: int = 120          # seconds of guest wall time, TCG is slow
+    why: str = ""               # why it is in the list, or why it is tuned
+    # Targets where the test is known to fail on the base, with the reason.
+    # Its result is shown as XFAIL and counted as skipped; a pass there is
+    # an XPASS and fails the run, so that the entry gets removed.
+    xfail: tuple = ()           # ((target, reason), ...)
+
+    def xfail_reason(self, target):
+        return dict(self.xfail).get(target)
+
+
+# The upstream arm64 tests that cover the area the series touches (SError,
+# external aborts, vCPU events, ID registers, exits) and finish under TCG.
+UPSTREAM = [
+    Test("arm64/external_aborts", why="SError/SEA injection, vSError paths"),
+    Test("arm64/sea_to_user", timeout=60,
+         why="KVM_EXIT_ARM_SEA; skips without ACPI EINJ"),
+    Test("arm64/vgic_init", xfail=(
+        ("protected", "fails on the unpatched 7.3.4 base under pKVM: "
+         "vgic_init.c:179 expects E2BIG for a distributor address at the IPA "
+         "limit and gets EINVAL"),)),
+    Test("arm64/psci_test"),
+    Test("arm64/hypercalls"),
+    Test("get-reg-list", why="every register userspace can see"),
+    Test("arm64/set_id_regs", why="ID_AA64PFR0_EL1.RAS writable by the VMM"),
+    Test("arm64/debug-exceptions"),
+    Test("arch_timer", ("-e", "10000"), timeout=180,
+         why="-e 10000: the default 100 us margin is too tight under TCG"),
+    Test("arm64/mmio_sign_ext", why="exit to userspace round trip"),
+    Test("arm64/smccc_filter"),
+    Test("kvm_binary_stats_test", why="the series adds vCPU stats"),
+]
+
+# The series' own tests, added as the series grows.
+SERIES = [
+    Test("arm64/vcpu_events_serror",
+         why="KVM_SET_VCPU_EVENTS: chosen syndromes, atomicity, per-VM RAS"),
+]
+
+SUITES = {
+    # The main job: the SError tests, upstream's and the series'.
+    "serror": [t for t in UPSTREAM if t.binary == "arm64/external_aborts"]
+              + SERIES,
+    # The whole suite.
+    "all": UPSTREAM + SERIES,
+}

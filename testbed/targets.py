@@ -1,0 +1,38 @@
+# SPDX-License-Identifier: GPL-2.0
+"""QEMU targets: one entry per KVM host mode, as data.
+
+Each boots the same kernel on `-M virt,virtualization=on` with `-cpu max`
+(FEAT_RAS: ESB, DISR_EL1, VSESR_EL2) and must show, in its console log,
+that KVM came up in the mode asked for and that the RAS extension was
+detected. A run missing either fails.
+"""
+
+from dataclasses import dataclass
+
+QEMU = "qemu-system-aarch64"
+# pauth-impdef=on: QEMU's default pointer-auth algorithm is very slow in TCG.
+MACHINE = ["-M", "virt,virtualization=on,gic-version=3",
+           "-cpu", "max,pauth-impdef=on", "-smp", "2", "-m", "4G",
+           "-nographic", "-no-reboot", "-monitor", "none", "-serial", "stdio"]
+CMDLINE = "console=ttyAMA0 panic=-1 loglevel=7"
+# Every mode must detect these.
+COMMON_EXPECT = [r"CPU features: detected: RAS Extension Support"]
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    cmdline: str
+    expect: str                 # regex that proves KVM initialised this mode
+
+
+TARGETS = {
+    t.name: t for t in [
+        Target("vhe", "",
+               r"kvm \[\d+\]: VHE mode initialized successfully"),
+        Target("nvhe", "kvm-arm.mode=nvhe",
+               r"kvm \[\d+\]: Hyp nVHE mode initialized successfully"),
+        Target("protected", "kvm-arm.mode=protected",
+               r"kvm \[\d+\]: Protected [hn]VHE mode initialized successfully"),
+    ]
+}

@@ -1,0 +1,216 @@
+# SPDX-License-Identifier: GPL-2.0
+"""Stage 2, tree: a git work tree with the series applied, and the way back.
+
+  make_tree()  base commit (tag "base"), then `git am` of patches/ in order.
+  export()     `git format-patch` of base..HEAD into patches/, deterministic,
+               with the cover letter from series/cover-letter.txt, and a copy
+               of every file the series creates at its kernel path here.
+  check()      the repo's kernel-path files are exactly what the series
+               creates, byte for byte.
+"""
+
+import filecmp
+import glob
+import os
+import re
+import shutil
+import subprocess
+
+import base
+from common import (BUILD, KERNEL_PATHS, PATCHES, REPO, SERIES, TREE, Failure,
+                    Stage, git, log, run)
+
+BASE_DATE = "2026-01-01T00:00:00Z"
+COVER = os.path.join(SERIES, "cover-letter.txt")
+
+
+def series_patches():
+    """The patches to apply, in order, without the cover letter."""
+    return [p for p in sorted(glob.glob(os.path.join(PATCHES, "*.patch")))
+            if not os.path.basename(p).startswith("0000-")]
+
+
+def _has_base():
+    return (os.path.isdir(os.path.join(TREE, ".git")) and
+            git("rev-parse", "-q", "--verify", "refs/tags/base",
+                check=False).strip() != "")
+
+
+def _create(kdir):
+    if os.path.exists(TREE):
+        shutil.rmtree(TREE)
+    os.makedirs(BUILD, exist_ok=True)
+    if kdir:
+        with Stage("tree", f"clone {kdir} (shared objects)"):
+            run(["git", "clone", "-q", "--shared", kdir, TREE])
+            git("tag", "base", "HEAD")
+        return
+
+    tarball, version = base.debian_tarball()
+    with Stage("tree", "untar and commit the base"):
+        tmp = TREE + ".tmp"
+        shutil.rmtree(tmp, ignore_errors=True)
+        os.makedirs(tmp)
+        run(["tar", "-xf", tarball, "-C", tmp, "--strip-components=1"])
+        os.rename(tmp, TREE)
+        git("init", "-q", "-b", "series")
+        # Debian's .gitignore ignores every top-level entry: -f to add them.
+        git("add", "-f", "-A", ".")
+        git("commit", "-q", "-m",
+            f"Linux {kernel_version()} (Debian linux-source-7.3 {version})",
+            env={"GIT_AUTHOR_DATE": BASE_DATE})
+        git("tag", "base")
+
+
+def kernel_version():
+    with open(os.path.join(TREE, "Makefile")) as f:
+        head = f.read(400)
+    v = dict(re.findall(r"^(VERSION|PATCHLEVEL|SUBLEVEL|EXTRAVERSION) = ?(.*)$",
+                        head, re.M))
+    return f"{v['VERSION']}.{v['PATCHLEVEL']}.{v['SUBLEVEL']}{v['EXTRAVERSION']}"
+
+
+def _series_in_tree():
+    """Patch ids of base..HEAD, to compare with patches/ cheaply."""
+    out = git("log", "--reverse", "--format=%H", "base..HEAD").split()
+    return out
+
+
+def make_tree(kdir=None, force=False):
+    """Create the work tree if needed, reset it to base and apply patches/."""
+    if kdir and _has_base():
+        origin = git("config", "--get", "remote.origin.url", check=False).strip()
+        if os.path.realpath(origin) != os.path.realpath(kdir):
+            force = True
+    if not _has_base() or (kdir and force):
+        _create(kdir)
+    log("tree", f"base: {git('log', '-1', '--format=%h %s', 'base').strip()}")
+
+    patches = series_patches()
+    if _series_in_tree() and not force:
+        # Keep work in progress: only replace commits that patches/ has.
+        if git("status", "--porcelain", "--untracked-files=no").strip():
+            raise Failure(f"{TREE} has uncommitted changes: commit them and "
+                          "run 'tb export', or pass --force to discard them")
+        if not _same_as_patches(patches):
+            raise Failure(f"{TREE} has commits that differ from patches/: "
+                          "run 'tb export' first, or --force to discard them")
+
+    with Stage("tree", f"apply {len(patches)} patches with git am"):
+        git("am", "--abort", check=False)
+        git("checkout", "-q", "-B", "series", "base")
+        git("reset", "-q", "--hard", "base")
+        for p in patches:
+            res = git("am", "-q", p, check=False, full=True)
+            if res.returncode:
+                git("am", "--abort", check=False)
+                raise Failure(f"git am {os.path.basename(p)} failed:\n"
+                              f"{res.stdout}{res.stderr}")
+            log("tree", "  applied " + os.path.basename(p))
+    _check_created_tracked()
+
+
+def _same_as_patches(patches):
+    """True when base..HEAD is the series in patches/ (same patch ids)."""
+    def ids(text):
+        res = subprocess.run(["git", "patch-id", "--stable"], input=text,
+                             text=True, capture_output=True, cwd=TREE)
+        return [line.split()[0] for line in res.stdout.splitlines()]
+
+    tree_ids = ids(git("format-patch", "--stdout", "base..HEAD"))
+    file_ids = []
+    for p in patches:
+        with open(p) as f:
+            file_ids += ids(f.read())
+    return tree_ids == file_ids
+
+
+def _created_files():
+    out = git("diff", "--name-only", "--diff-filter=A", "base", "HEAD")
+    return sorted(out.split())
+
+
+def _check_created_tracked():
+    # Debian's .gitignore would hide new files from a plain `git add`:
+    # make sure each file the series creates is really in HEAD.
+    for path in _created_files():
+        if not os.path.exists(os.path.join(TREE, path)):
+            raise Failure(f"the series creates {path} but it is not in the tree")
+
+
+def export():
+    """format-patch base..HEAD into patches/ and copy the files it creates."""
+    if not _has_base():
+        raise Failure("no work tree: run 'tb tree' first")
+    with Stage("export", "git format-patch base..HEAD"):
+        for old in glob.glob(os.path.join(PATCHES, "*.patch")):
+            os.remove(old)
+        os.makedirs(PATCHES, exist_ok=True)
+        count = len(_series_in_tree())
+        if count:
+            git("format-patch", "-q", "--cover-letter", "--zero-commit",
+                "--no-signature", "--no-numbered-files", "-o", PATCHES,
+                "base..HEAD")
+            _fill_cover_letter()
+        log("export", f"{count} patches in patches/")
+    _copy_created()
+    check()
+
+
+def _fill_cover_letter():
+    """Put series/cover-letter.txt (subject line, blank line, body) into the
+    generated cover letter, and give it the date of the last patch so that
+    nothing changes when nothing changed."""
+    path = os.path.join(PATCHES, "0000-cover-letter.patch")
+    with open(path) as f:
+        text = f.read()
+    subject, body = "*** SUBJECT HERE ***", "*** BLURB HERE ***"
+    if os.path.exists(COVER):
+        with open(COVER) as f:
+            subject, _, body = f.read().partition("\n\n")
+        subject, body = subject.strip(), body.rstrip("\n")
+    last_date = git("log", "-1", "--format=%aD", "HEAD").strip()
+    text = text.replace("*** SUBJECT HERE ***", subject, 1)
+    text = text.replace("*** BLURB HERE ***", body, 1)
+    text = re.sub(r"^Date: .*$", f"Date: {last_date}", text, count=1,
+                  flags=re.M)
+    with open(path, "w") as f:
+        f.write(text)
+
+
+def _copy_created():
+    for path in _created_files():
+        dst = os.path.join(REPO, path)
+        os.makedirs(os.path.dirname(dst), exist_ok=True)
+        shutil.copyfile(os.path.join(TREE, path), dst)
+
+
+def _repo_kernel_files():
+    found = []
+    for top in KERNEL_PATHS:
+        for dirpath, _, files in os.walk(os.path.join(REPO, top)):
+            for name in files:
+                found.append(os.path.relpath(os.path.join(dirpath, name), REPO))
+    return sorted(found)
+
+
+def check():
+    """Fail when the repo's kernel-path files and the series disagree."""
+    created = _created_files()
+    present = _repo_kernel_files()
+    problems = []
+    for path in created:
+        if path not in present:
+            problems.append(f"missing here: {path} (the series creates it)")
+        elif not filecmp.cmp(os.path.join(REPO, path),
+                             os.path.join(TREE, path), shallow=False):
+            problems.append(f"differs: {path} (repo copy vs. the series)")
+    for path in present:
+        if path not in created:
+            problems.append(f"not created by the series: {path}")
+    for p in problems:
+        log("check", p)
+    if problems:
+        raise Failure(f"{len(problems)} kernel-path files disagree with the "
+                      "series: run 'tb export' after changing the tree")
+    log("check", f"{len(created)} files created by the series match the repo")
