@@ -31,8 +31,11 @@ def image(flavour="base"):
 
 
 def _make_env():
+    # CCACHE_BASEDIR makes the paths relative, so that a clone elsewhere
+    # (CI's) hits the cache the developer's clone filled.
     return {"CCACHE_DIR": os.path.join(CACHE, "ccache"),
             "CCACHE_DEPEND": "1", "CCACHE_MAXSIZE": "5G",
+            "CCACHE_BASEDIR": BUILD, "CCACHE_NOHASHDIR": "1",
             "KBUILD_BUILD_TIMESTAMP": "2026-01-01",
             "KBUILD_BUILD_USER": "testbed", "KBUILD_BUILD_HOST": "testbed"}
 

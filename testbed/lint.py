@@ -1,13 +1,16 @@
 # SPDX-License-Identifier: GPL-2.0
 """Review checks on patches/: scripts/checkpatch.pl --strict on every patch.
 
-Three findings are expected and only reported:
+Four findings are expected and only reported:
 - "Missing Signed-off-by": the series carries no sign-off on purpose; whoever
   sends it adds their own (git am -s, b4);
 - "Unknown commit id": a Fixes: tag names an upstream commit that the work
   tree lacks when it was made from a tarball (no history);
 - "does MAINTAINERS need updating": accepted when get_maintainer.pl already
-  finds a maintainer for every file the patch adds.
+  finds a maintainer for every file the patch adds;
+- "Alignment should match open parenthesis" on the TP_PROTO() line right
+  after TRACE_EVENT(: the layout of every trace event in the tree, which
+  checkpatch flags in each of them.
 Anything else fails.
 """
 
@@ -26,6 +29,18 @@ def _added_files(patch):
     with open(patch, errors="replace") as f:
         text = f.read()
     return re.findall(r"^diff --git a/\S+ b/(\S+)\nnew file mode", text, re.M)
+
+
+def _is_trace_event_layout(patch, finding):
+    """PARENTHESIS_ALIGNMENT on a TP_PROTO line that follows TRACE_EVENT(."""
+    m = re.search(r"\.patch:(\d+): CHECK:PARENTHESIS_ALIGNMENT", finding)
+    if not m:
+        return False
+    with open(patch, errors="replace") as f:
+        lines = f.read().splitlines()
+    n = int(m.group(1)) - 1
+    return (0 < n < len(lines) and lines[n].startswith("+\tTP_PROTO(") and
+            lines[n - 1].startswith("+TRACE_EVENT("))
 
 
 def _has_maintainer(path):
@@ -53,6 +68,9 @@ def checkpatch():
                     continue
                 if any(e in line for e in EXPECTED):
                     log("lint", f"{name}: expected: {line.split(': ', 1)[-1]}")
+                elif _is_trace_event_layout(patch, line):
+                    log("lint", f"{name}: expected: TRACE_EVENT layout "
+                        "(TP_PROTO alignment)")
                 elif MAINTAINERS_WARNING in line and all(
                         _has_maintainer(f) for f in _added_files(patch)):
                     log("lint", f"{name}: expected: new files are covered by "

@@ -46,6 +46,8 @@ UPSTREAM = [
 SERIES = [
     Test("arm64/vcpu_events_serror",
          why="KVM_SET_VCPU_EVENTS: chosen syndromes, atomicity, per-VM RAS"),
+    Test("arm64/serror_to_user",
+         why="KVM_EXIT_ARM_SERROR, classification, stats, tracepoint"),
 ]
 
 SUITES = {
