@@ -3,13 +3,13 @@
  * Test-only injection of guest SErrors (CONFIG_KVM_ARM64_SERROR_INJECT).
  *
  * QEMU, and most machines, cannot raise a physical SError on demand. This
- * lets a privileged test arm a syndrome for one vCPU; the vCPU's next exit
- * then hands it to KVM's guest SError handling as if the guest had caused
- * it, either taken to EL2 while the guest ran (as ESR_EL2 reports it) or
- * found pending at exit by the ESB (as DISR_EL1 reports it). From there the
- * code a real SError runs is used: classification, tracepoint, stats, the
- * exit to userspace or the reflection into the guest. The exit that carried
- * the injection is then handled as usual.
+ * lets a privileged test arm a syndrome for one vCPU. The vCPU's next IRQ
+ * exit (the write kicks the vCPU to cause one) then becomes the exit a real
+ * SError would have caused: taken to EL2 while the guest ran (the syndrome in
+ * ESR_EL2, exit code ARM_EXCEPTION_EL1_SERROR), or found pending at exit by
+ * the ESB (the syndrome in DISR_EL1, ARM_EXIT_WITH_SERROR_BIT). From there
+ * the code a real SError runs is used: classification, tracepoint, stats,
+ * the exit to userspace or the reflection into the guest.
  *
  * What this cannot exercise: the hardware side (the SError exception taken
  * to EL2, the ESB in the world switch, DISR_EL1 itself), the host's own RAS
@@ -26,19 +26,32 @@
 #include <linux/uaccess.h>
 
 #include <asm/esr.h>
-#include <asm/exception.h>
+#include <asm/kvm_asm.h>
 
 #define SERROR_INJECT_ARMED	BIT_ULL(63)
 #define SERROR_INJECT_PENDING	BIT_ULL(62)
 
-/* Would arm64_is_fatal_ras_serror() panic the host for this syndrome? */
-static bool serror_inject_is_uc(u64 iss)
+/*
+ * Only syndromes that the host survives: implementation defined ones, and
+ * RAS errors of a severity arm64_is_fatal_ras_serror() does not panic for.
+ */
+static bool serror_inject_is_survivable(u64 iss)
 {
 	if (!cpus_have_final_cap(ARM64_HAS_RAS_EXTN) || (iss & ESR_ELx_IDS))
+		return true;
+
+	if ((iss & ESR_ELx_FSC) != ESR_ELx_FSC_SERROR)
 		return false;
 
-	return (iss & ESR_ELx_FSC) != ESR_ELx_FSC_SERROR ||
-	       (iss & ESR_ELx_AET) == ESR_ELx_AET_UC;
+	switch (iss & ESR_ELx_AET) {
+	case ESR_ELx_AET_CE:
+	case ESR_ELx_AET_UEO:
+	case ESR_ELx_AET_UER:
+	case ESR_ELx_AET_UEU:
+		return true;
+	default:
+		return false;
+	}
 }
 
 static ssize_t serror_inject_write(struct file *file, const char __user *ubuf,
@@ -58,7 +71,7 @@ static ssize_t serror_inject_write(struct file *file, const char __user *ubuf,
 
 	if (sscanf(buf, "%u %llx %15s", &vcpu_id, &iss, mode) != 3)
 		return -EINVAL;
-	if (iss & ~ESR_ELx_ISS_MASK || serror_inject_is_uc(iss))
+	if (iss & ~ESR_ELx_ISS_MASK || !serror_inject_is_survivable(iss))
 		return -EINVAL;
 
 	if (!strcmp(mode, "taken"))
@@ -73,6 +86,8 @@ static ssize_t serror_inject_write(struct file *file, const char __user *ubuf,
 		return -ENOENT;
 
 	WRITE_ONCE(vcpu->arch.serror_inject, val);
+	/* Make a running vCPU exit, so that the injection happens soon. */
+	kvm_vcpu_kick(vcpu);
 	return len;
 }
 
@@ -110,29 +125,36 @@ void kvm_serror_inject_create_debugfs(struct kvm *kvm)
 }
 
 /**
- * kvm_serror_inject_fetch() - Take the SError armed for a vCPU, if any
+ * kvm_serror_inject_exit() - Turn an IRQ exit into the SError armed for a vCPU
  * @vcpu: the vCPU that just exited
- * @esr: the syndrome, as KVM reads it from ESR_EL2 or DISR_EL1
- * @pending: whether to treat it as found pending at exit
+ * @exception_index: the exit code from the world switch
  *
- * Return: true when an SError was armed, which is now disarmed.
+ * Only a plain IRQ exit carries an injection: KVM has nothing to do for it,
+ * so nothing is lost when it becomes an SError exit. The syndrome goes where
+ * the world switch leaves a real one (ESR_EL2 or DISR_EL1 in vcpu->arch.fault)
+ * and the exit code says what the hardware would have said, so that
+ * handle_exit_early() and handle_exit() run as for a real SError.
+ *
+ * Return: the exit code KVM goes on with.
  */
-bool kvm_serror_inject_fetch(struct kvm_vcpu *vcpu, u64 *esr, bool *pending)
+int kvm_serror_inject_exit(struct kvm_vcpu *vcpu, int exception_index)
 {
 	u64 val;
 
-	if (likely(!READ_ONCE(vcpu->arch.serror_inject)))
-		return false;
+	if (likely(!READ_ONCE(vcpu->arch.serror_inject)) ||
+	    exception_index != ARM_EXCEPTION_IRQ)
+		return exception_index;
 
 	val = xchg(&vcpu->arch.serror_inject, 0);
 	if (!(val & SERROR_INJECT_ARMED))
-		return false;
+		return exception_index;
 
-	*pending = val & SERROR_INJECT_PENDING;
-	if (*pending)
-		*esr = disr_to_esr(val & ESR_ELx_ISS_MASK);
-	else
-		*esr = FIELD_PREP(ESR_ELx_EC_MASK, ESR_ELx_EC_SERROR) |
-		       ESR_ELx_IL | (val & ESR_ELx_ISS_MASK);
-	return true;
+	if (val & SERROR_INJECT_PENDING) {
+		vcpu->arch.fault.disr_el1 = val & ESR_ELx_ISS_MASK;
+		return exception_index | (1U << ARM_EXIT_WITH_SERROR_BIT);
+	}
+
+	vcpu->arch.fault.esr_el2 = FIELD_PREP(ESR_ELx_EC_MASK, ESR_ELx_EC_SERROR) |
+				   ESR_ELx_IL | (val & ESR_ELx_ISS_MASK);
+	return ARM_EXCEPTION_EL1_SERROR;
 }

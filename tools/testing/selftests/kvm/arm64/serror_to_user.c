@@ -5,17 +5,19 @@
  *
  * QEMU, and most machines, cannot raise a physical SError on demand. The
  * cases that need one use KVM's test-only injector
- * (CONFIG_KVM_ARM64_SERROR_INJECT): it makes the vCPU's next exit go
- * through KVM's guest SError handling with a syndrome of the test's
- * choosing, as if the guest had caused it, either taken to EL2 while the
- * guest ran or found pending at exit. Only RAS hardware exercises the rest:
- * the physical exception, the ESB, DISR_EL1 and the host's RAS handling.
- * Without the injector those cases skip.
+ * (CONFIG_KVM_ARM64_SERROR_INJECT): it turns the vCPU's next IRQ exit into
+ * the exit a real SError would cause, with a syndrome of the test's
+ * choosing, either taken to EL2 while the guest ran or found pending at
+ * exit. Only RAS hardware exercises the rest: the physical exception, the
+ * ESB, DISR_EL1 and the host's RAS handling. Without the injector those
+ * cases skip, and so do the RAS ones on a host without FEAT_RAS.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
+#include <sys/stat.h>
 
 #include "kselftest.h"
 #include "processor.h"
@@ -29,6 +31,9 @@
 #define KVM_DEFAULT_ESR		SERROR_ESR(ESR_ELx_IDS)
 
 #define TRACEFS			"/sys/kernel/tracing"
+#define TRACE_INSTANCE		TRACEFS "/instances/serror_to_user"
+/* The injection waits for an IRQ exit: give the vCPU this long to take one. */
+#define INJECT_TIMEOUT_S	20
 
 enum outcome {
 	REPORTED,	/* to userspace with the capability, else reflected */
@@ -141,22 +146,79 @@ static bool have_injector(void)
 	return ret;
 }
 
-/* Run to the guest's next GUEST_SYNC and return the SErrors it has taken. */
-static u64 run_to_sync(struct kvm_vcpu *vcpu)
+/*
+ * Run the guest once. Returns true and the number of SErrors it has taken
+ * for a GUEST_SYNC, false for KVM_EXIT_ARM_SERROR.
+ */
+static bool run_once(struct kvm_vcpu *vcpu, u64 *count)
 {
 	struct ucall uc;
 
 	vcpu_run(vcpu);
+	if (vcpu->run->exit_reason == KVM_EXIT_ARM_SERROR)
+		return false;
+
 	TEST_ASSERT_KVM_EXIT_REASON(vcpu, KVM_EXIT_MMIO);
 	switch (get_ucall(vcpu, &uc)) {
 	case UCALL_SYNC:
-		return uc.args[1];
+		*count = uc.args[1];
+		return true;
 	case UCALL_ABORT:
 		REPORT_GUEST_ASSERT(uc);
 	default:
 		TEST_FAIL("Unexpected ucall %lu", uc.cmd);
 	}
-	return 0;
+	return false;
+}
+
+/* Run to the guest's next GUEST_SYNC and return the SErrors it has taken. */
+static u64 run_to_sync(struct kvm_vcpu *vcpu)
+{
+	u64 count = 0;
+
+	TEST_ASSERT(run_once(vcpu, &count), "Unexpected KVM_EXIT_ARM_SERROR");
+	return count;
+}
+
+static u64 serror_stats_total(struct kvm_vcpu *vcpu)
+{
+	return vcpu_get_stat(vcpu, serror_exit_user) +
+	       vcpu_get_stat(vcpu, serror_reflected) +
+	       vcpu_get_stat(vcpu, serror_ignored);
+}
+
+/*
+ * Run the guest until KVM has handled the injected SError, which happens at
+ * the vCPU's next IRQ exit. Returns false if that was a KVM_EXIT_ARM_SERROR.
+ * Until then the guest must not have taken any SError.
+ */
+static bool run_until_injected(struct kvm_vcpu *vcpu)
+{
+	time_t deadline = time(NULL) + INJECT_TIMEOUT_S;
+	u64 count;
+
+	while (!serror_stats_total(vcpu)) {
+		TEST_ASSERT(time(NULL) < deadline,
+			    "The injected SError was not handled in %d s",
+			    INJECT_TIMEOUT_S);
+		if (!run_once(vcpu, &count))
+			return false;
+		/* A reflected SError may be taken in the same KVM_RUN. */
+		if (!serror_stats_total(vcpu))
+			TEST_ASSERT_EQ(count, 0);
+	}
+	return true;
+}
+
+/* Run a few more times: the guest has taken exactly @count SErrors. */
+static void expect_guest_count(struct kvm_vcpu *vcpu, u64 count)
+{
+	u64 last = 0;
+	int i;
+
+	for (i = 0; i < 3; i++)
+		last = run_to_sync(vcpu);
+	TEST_ASSERT_EQ(last, count);
 }
 
 struct serror_stats {
@@ -181,13 +243,12 @@ static void expect_stats(struct kvm_vcpu *vcpu, u64 exit_user, u64 reflected,
 	TEST_ASSERT_EQ(s.ignored, ignored);
 }
 
-/* The next KVM_RUN must exit with this SError. */
+/* The injected SError must come out as this KVM_EXIT_ARM_SERROR. */
 static void expect_serror_exit(struct kvm_vcpu *vcpu, u64 esr, u64 flags)
 {
 	struct kvm_run *run = vcpu->run;
 
-	vcpu_run(vcpu);
-	TEST_ASSERT_KVM_EXIT_REASON(vcpu, KVM_EXIT_ARM_SERROR);
+	TEST_ASSERT(!run_until_injected(vcpu), "No KVM_EXIT_ARM_SERROR");
 	TEST_ASSERT_EQ(run->arm_serror.esr, esr);
 	TEST_ASSERT_EQ(run->arm_serror.flags, flags);
 }
@@ -206,8 +267,8 @@ static void test_class(const struct serror_class *c, bool pending, bool to_user)
 	inject(vm, c->iss, pending);
 
 	if (c->outcome == IGNORED) {
-		TEST_ASSERT_EQ(run_to_sync(vcpu), 0);
-		TEST_ASSERT_EQ(run_to_sync(vcpu), 0);
+		TEST_ASSERT(run_until_injected(vcpu), "Unexpected KVM_EXIT_ARM_SERROR");
+		expect_guest_count(vcpu, 0);
 		expect_stats(vcpu, 0, 0, 1);
 	} else if (to_user) {
 		/* ESR_ELx.IL is 0 in a syndrome that came from DISR_EL1. */
@@ -217,12 +278,11 @@ static void test_class(const struct serror_class *c, bool pending, bool to_user)
 
 		expect_serror_exit(vcpu, esr, flags);
 		/* Resumed without an injection: the guest sees nothing. */
-		TEST_ASSERT_EQ(run_to_sync(vcpu), 0);
-		TEST_ASSERT_EQ(run_to_sync(vcpu), 0);
+		expect_guest_count(vcpu, 0);
 		expect_stats(vcpu, 1, 0, 0);
 	} else {
-		TEST_ASSERT_EQ(run_to_sync(vcpu), 0);
-		TEST_ASSERT_EQ(run_to_sync(vcpu), 1);
+		TEST_ASSERT(run_until_injected(vcpu), "Unexpected KVM_EXIT_ARM_SERROR");
+		expect_guest_count(vcpu, 1);
 		sync_global_from_guest(vm, serror_esr);
 		TEST_ASSERT_EQ(serror_esr, KVM_DEFAULT_ESR);
 		expect_stats(vcpu, 0, 1, 0);
@@ -256,11 +316,10 @@ static void test_userspace_chooses_syndrome(void)
 	events.exception.serror_esr = chosen;
 	vcpu_events_set(vcpu, &events);
 
-	TEST_ASSERT_EQ(run_to_sync(vcpu), 0);
-	TEST_ASSERT_EQ(run_to_sync(vcpu), 1);
+	expect_guest_count(vcpu, 1);
 	sync_global_from_guest(vm, serror_esr);
 	TEST_ASSERT_EQ(serror_esr, SERROR_ESR(chosen));
-	TEST_ASSERT_EQ(run_to_sync(vcpu), 1);
+	expect_stats(vcpu, 1, 0, 0);
 
 	kvm_vm_free(vm);
 	ksft_test_result_pass("exit, userspace injects RAS UER, guest sees %#lx\n",
@@ -270,15 +329,17 @@ static void test_userspace_chooses_syndrome(void)
 /* The tracepoint records the syndrome, its class and what KVM did. */
 static void test_tracepoint(void)
 {
-	const char *enable = TRACEFS "/events/kvm/kvm_guest_serror/enable";
+	const char *enable = TRACE_INSTANCE "/events/kvm/kvm_guest_serror/enable";
 	char line[512], want[64];
 	struct kvm_vcpu *vcpu;
 	struct kvm_vm *vm;
 	bool found = false;
 	FILE *f;
 
-	if (access(enable, W_OK)) {
-		ksft_test_result_skip("tracepoint: %s not writable\n", enable);
+	/* A trace instance of our own leaves the global trace alone. */
+	if (mkdir(TRACE_INSTANCE, 0700) && errno != EEXIST) {
+		ksft_test_result_skip("tracepoint: no tracefs instance (%s)\n",
+				      strerror(errno));
 		return;
 	}
 
@@ -286,7 +347,6 @@ static void test_tracepoint(void)
 	TEST_ASSERT_EQ(run_to_sync(vcpu), 0);
 
 	write_file(enable, "1");
-	write_file(TRACEFS "/trace", "");
 	inject(vm, SERROR_ISS_RAS(ESR_ELx_AET_UEU), true);
 	expect_serror_exit(vcpu, SERROR_EC | SERROR_ISS_RAS(ESR_ELx_AET_UEU),
 			   KVM_EXIT_ARM_SERROR_FLAG_RAS | KVM_EXIT_ARM_SERROR_FLAG_PENDING);
@@ -294,7 +354,7 @@ static void test_tracepoint(void)
 
 	snprintf(want, sizeof(want), "ESR: 0x%016lx",
 		 SERROR_EC | SERROR_ISS_RAS(ESR_ELx_AET_UEU));
-	f = fopen(TRACEFS "/trace", "r");
+	f = fopen(TRACE_INSTANCE "/trace", "r");
 	TEST_ASSERT(f, "open trace: %s", strerror(errno));
 	while (fgets(line, sizeof(line), f)) {
 		if (!strstr(line, "kvm_guest_serror:"))
@@ -306,6 +366,7 @@ static void test_tracepoint(void)
 		found = true;
 	}
 	fclose(f);
+	rmdir(TRACE_INSTANCE);
 	TEST_ASSERT(found, "No kvm_guest_serror event in the trace");
 
 	kvm_vm_free(vm);
@@ -319,10 +380,12 @@ static void test_injector_refuses_uc(void)
 	struct kvm_vm *vm = vm_create_serror(&vcpu, true);
 
 	TEST_ASSERT_EQ(__inject(vm, SERROR_ISS_RAS(ESR_ELx_AET_UC), false), -EINVAL);
+	/* Reserved AET values are uncategorized: the host would panic too. */
+	TEST_ASSERT_EQ(__inject(vm, SERROR_ISS_RAS(4 << ESR_ELx_AET_SHIFT), true), -EINVAL);
+	TEST_ASSERT_EQ(__inject(vm, SERROR_ISS_RAS(7 << ESR_ELx_AET_SHIFT), false), -EINVAL);
 	TEST_ASSERT_EQ(__inject(vm, ESR_ELx_FSC_EXTABT, true), -EINVAL);
 	TEST_ASSERT_EQ(__inject(vm, BIT(25), false), -EINVAL);
-	TEST_ASSERT_EQ(run_to_sync(vcpu), 0);
-	TEST_ASSERT_EQ(run_to_sync(vcpu), 0);
+	expect_guest_count(vcpu, 0);
 	expect_stats(vcpu, 0, 0, 0);
 
 	kvm_vm_free(vm);
@@ -362,8 +425,8 @@ static void test_capability(void)
 
 int main(void)
 {
-	const char *no_injector = "needs CONFIG_KVM_ARM64_SERROR_INJECT";
-	bool injector;
+	const char *why = NULL;
+	bool injector, ras;
 	int i, p, u;
 
 	ksft_print_header();
@@ -373,25 +436,32 @@ int main(void)
 	test_capability();
 
 	injector = have_injector();
+	/* Without FEAT_RAS every SError is implementation defined. */
+	ras = kvm_has_cap(KVM_CAP_ARM_INJECT_SERROR_ESR);
+	if (!injector)
+		why = "needs CONFIG_KVM_ARM64_SERROR_INJECT";
+	else if (!ras)
+		why = "needs a host with FEAT_RAS";
+
 	for (i = 0; i < ARRAY_SIZE(classes); i++) {
 		for (p = 0; p < 2; p++) {
 			for (u = 0; u < 2; u++) {
-				if (injector)
+				if (injector && (ras || !classes[i].ras))
 					test_class(&classes[i], p, u);
 				else
-					ksft_test_result_skip("%s: %s\n", classes[i].name,
-							      no_injector);
+					ksft_test_result_skip("%s: %s\n",
+							      classes[i].name, why);
 			}
 		}
 	}
 
-	if (injector) {
+	if (injector && ras) {
 		test_userspace_chooses_syndrome();
 		test_tracepoint();
 		test_injector_refuses_uc();
 	} else {
 		for (i = 0; i < 3; i++)
-			ksft_test_result_skip("%s\n", no_injector);
+			ksft_test_result_skip("%s\n", why);
 	}
 
 	ksft_finished();
