@@ -21,6 +21,10 @@ from common import (BUILD, KERNEL_PATHS, PATCHES, REPO, SERIES, TREE, Failure,
                     Stage, git, log, run)
 
 BASE_DATE = "2026-01-01T00:00:00Z"
+# The placeholder author of the series (and so of its cover letter): no
+# person is named; whoever sends the series takes authorship (README).
+SERIES_AUTHOR = {"GIT_COMMITTER_NAME": "kvm-serror-series",
+                 "GIT_COMMITTER_EMAIL": "kvm-serror-series@example.invalid"}
 COVER = os.path.join(SERIES, "cover-letter.txt")
 
 
@@ -148,13 +152,33 @@ def export():
         os.makedirs(PATCHES, exist_ok=True)
         count = len(_series_in_tree())
         if count:
+            to, cc = _recipients()
             git("format-patch", "-q", "--cover-letter", "--zero-commit",
                 "--no-signature", "--no-numbered-files", "-o", PATCHES,
-                "base..HEAD")
+                *[f"--to={a}" for a in to], *[f"--cc={a}" for a in cc],
+                "base..HEAD", env=SERIES_AUTHOR)
             _fill_cover_letter()
         log("export", f"{count} patches in patches/")
     _copy_created()
     check()
+
+
+def _recipients():
+    """To: the maintainers, Cc: the reviewers and lists, as
+    scripts/get_maintainer.pl finds them for the whole series."""
+    series = os.path.join(BUILD, "series.mbox")
+    with open(series, "w") as f:
+        f.write(git("format-patch", "--stdout", "base..HEAD"))
+    res = subprocess.run([os.path.join(TREE, "scripts/get_maintainer.pl"),
+                          "--no-git", "--no-git-fallback", series],
+                         cwd=TREE, capture_output=True, text=True)
+    to, cc = [], []
+    for line in res.stdout.splitlines():
+        addr, _, role = line.partition(" (")
+        if not addr.strip():
+            continue
+        (to if role.startswith("maintainer:") else cc).append(addr.strip())
+    return to, cc
 
 
 def _fill_cover_letter():
