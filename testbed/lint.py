@@ -14,21 +14,15 @@ Four findings are expected and only reported:
 Anything else fails.
 """
 
-import glob
 import os
 import re
 import subprocess
 
-from common import PATCHES, TREE, Failure, Stage, log
+import tree
+from common import TREE, Failure, Stage, log
 
 EXPECTED = ("Missing Signed-off-by", "Unknown commit id")
 MAINTAINERS_WARNING = "does MAINTAINERS need updating"
-
-
-def _added_files(patch):
-    with open(patch, errors="replace") as f:
-        text = f.read()
-    return re.findall(r"^diff --git a/\S+ b/(\S+)\nnew file mode", text, re.M)
 
 
 def _is_trace_event_layout(patch, finding):
@@ -53,8 +47,7 @@ def _has_maintainer(path):
 
 
 def checkpatch():
-    patches = [p for p in sorted(glob.glob(os.path.join(PATCHES, "*.patch")))
-               if not os.path.basename(p).startswith("0000-")]
+    patches = tree.series_patches()
     problems = 0
     with Stage("lint", f"checkpatch.pl --strict on {len(patches)} patches"):
         for patch in patches:
@@ -72,7 +65,7 @@ def checkpatch():
                     log("lint", f"{name}: expected: TRACE_EVENT layout "
                         "(TP_PROTO alignment)")
                 elif MAINTAINERS_WARNING in line and all(
-                        _has_maintainer(f) for f in _added_files(patch)):
+                        _has_maintainer(f) for f in tree.added_files(patch)):
                     log("lint", f"{name}: expected: new files are covered by "
                         "MAINTAINERS already")
                 else:

@@ -134,12 +134,22 @@ def _created_files():
     return sorted(out.split())
 
 
+def added_files(patch):
+    """The files a patch file creates."""
+    with open(patch, errors="replace") as f:
+        text = f.read()
+    return re.findall(r"^diff --git a/\S+ b/(\S+)\nnew file mode", text, re.M)
+
+
 def _check_created_tracked():
     # Debian's .gitignore would hide new files from a plain `git add`:
-    # make sure each file the series creates is really in HEAD.
-    for path in _created_files():
-        if not os.path.exists(os.path.join(TREE, path)):
-            raise Failure(f"the series creates {path} but it is not in the tree")
+    # make sure each file a patch creates is really in HEAD after git am.
+    tracked = set(_created_files())
+    for patch in series_patches():
+        for path in added_files(patch):
+            if path not in tracked:
+                raise Failure(f"{os.path.basename(patch)} creates {path}, "
+                              "but git am did not track it")
 
 
 def export():

@@ -27,6 +27,7 @@
 
 #include <asm/esr.h>
 #include <asm/kvm_asm.h>
+#include <asm/traps.h>
 
 #define SERROR_INJECT_ARMED	BIT_ULL(63)
 #define SERROR_INJECT_PENDING	BIT_ULL(62)
@@ -34,16 +35,16 @@
 /*
  * Only syndromes that the host survives: implementation defined ones, and
  * RAS errors of a severity arm64_is_fatal_ras_serror() does not panic for.
+ * The same decoder as the real path, which wants preemption off.
  */
 static bool serror_inject_is_survivable(u64 iss)
 {
-	if (!cpus_have_final_cap(ARM64_HAS_RAS_EXTN) || (iss & ESR_ELx_IDS))
+	guard(preempt)();
+
+	if (!arm64_is_ras_serror(iss))
 		return true;
 
-	if ((iss & ESR_ELx_FSC) != ESR_ELx_FSC_SERROR)
-		return false;
-
-	switch (iss & ESR_ELx_AET) {
+	switch (arm64_ras_serror_get_severity(iss)) {
 	case ESR_ELx_AET_CE:
 	case ESR_ELx_AET_UEO:
 	case ESR_ELx_AET_UER:
