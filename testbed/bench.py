@@ -1,23 +1,110 @@
 # SPDX-License-Identifier: GPL-2.0
-"""Testbed turnaround figures (a benchmark, not a test: it prints, it does
-not judge).
+"""Benchmarks (they print figures, they do not judge; targets are stated).
 
-  warm: touch one file under arch/arm64/kvm/, rebuild, run the whole suite
-        in every mode;
-  cold: (--cold) the whole `tb test` in a fresh build folder with an empty
-        cache (download, untar, cold ccache), as on a new machine.
+  hot path:   the world-switch code, base vs. series, same config:
+              instructions per symbol and whether the code is identical.
+              Target: 0 instructions more.
+  round trip: arm64/serror_round_trip in every mode: guest SError ->
+              KVM_EXIT_ARM_SERROR -> userspace pends a vSError -> guest
+              handler, against an MMIO round trip. Target: ratio <= 1.2.
+  testbed:    warm (touch one file under arch/arm64/kvm/, rebuild, whole
+              suite in every mode on the test kernel) and, with --cold,
+              `tb test` from an empty build folder and cache.
 """
 
 import os
+import re
 import shutil
 import subprocess
 import time
 
 import build
-from common import BUILD, REPO, TREE, fmt_time, log
+import review
+from common import BUILD, CROSS, REPO, TREE, Failure, fmt_time, git, log
 import targets
 
 TOUCHED = "arch/arm64/kvm/guest.c"
+
+# The world switch: entered on every KVM_RUN round, VHE and nVHE/pKVM.
+HOT_SYMBOLS = [
+    ("VHE", "__kvm_vcpu_run"),
+    ("VHE", "__guest_enter"),
+    ("VHE", "__guest_exit"),
+    ("nVHE", "__kvm_nvhe___kvm_vcpu_run"),
+    ("nVHE", "__kvm_nvhe___guest_enter"),
+    ("nVHE", "__kvm_nvhe___guest_exit"),
+    # pKVM's host-side entry to the above, which syncs the vCPU state.
+    ("pKVM", "__kvm_nvhe_handle___kvm_vcpu_run"),
+]
+
+
+def _disassemble(vmlinux, symbol):
+    """The instructions of a symbol, addresses replaced by the symbol they
+    point into, so that the same code at another address compares equal."""
+    out = subprocess.run([f"{CROSS}objdump", "-d", "--no-show-raw-insn",
+                          f"--disassemble={symbol}", vmlinux],
+                         capture_output=True, text=True, check=True).stdout
+    insns = []
+    for line in out.splitlines():
+        m = re.match(r"^\s*[0-9a-f]+:\s+(.*)$", line)
+        if m:
+            insn = re.sub(r"\b[0-9a-f]{16}\b|\b0x[0-9a-f]+\b(?= <)", "ADDR",
+                          m.group(1))
+            insn = re.sub(r"<([\w.$]+)\+0x[0-9a-f]+>", r"<\1+OFF>", insn)
+            insns.append(insn.strip())
+    if not insns:
+        raise Failure(f"{symbol}: not found in {vmlinux}")
+    return insns
+
+
+def _hot_path():
+    review._worktree()
+    code = {}
+    for tag, rev in (("base", "base"), ("series", git("rev-parse", "HEAD").strip())):
+        review._checkout(rev)
+        res = review._make("vmlinux", logname=f"hotpath-{tag}.log")
+        if res.returncode:
+            raise Failure(f"vmlinux at {tag} did not build")
+        vmlinux = os.path.join(review.KBUILD, "vmlinux")
+        code[tag] = {sym: _disassemble(vmlinux, sym) for _, sym in HOT_SYMBOLS}
+    rows = []
+    for mode, sym in HOT_SYMBOLS:
+        a, b = code["base"][sym], code["series"][sym]
+        if a == b:
+            same = "identical"
+        elif _no_imm(a) == _no_imm(b):
+            same = ("same instructions, other immediates (struct offsets, "
+                    "addresses)")
+        else:
+            same = "code differs"
+        rows.append((f"hot path, {mode}: {sym}",
+                     f"{len(a)} -> {len(b)} instructions, delta "
+                     f"{len(b) - len(a):+d}, {same}"))
+    return rows
+
+
+def _no_imm(insns):
+    """Without immediates, and without the symbol objdump names an adrp
+    page after: what is left is the instruction stream's shape."""
+    return [re.sub(r"<[^>]*>", "<SYM>",
+                   re.sub(r"#-?(0x[0-9a-f]+|\d+)", "#IMM", i))
+            for i in insns]
+
+
+def _round_trip():
+    import tb
+    results = tb.run_suite("bench", list(targets.TARGETS))
+    rows = []
+    for r in results:
+        with open(r.log, errors="replace") as f:
+            text = f.read()
+        for key in ("MMIO round trip", "SError round trip",
+                    "SError/MMIO round trip ratio",
+                    "Injected SError cycle, injector included", "Exits"):
+            m = re.search(rf"^# # {re.escape(key)}: (.*)$", text, re.M)
+            rows.append((f"{r.target}: {key}", m.group(1) if m else
+                         "not measured (see the log)"))
+    return rows
 
 
 def _warm():
@@ -30,7 +117,13 @@ def _warm():
     built = time.monotonic() - start
     results = tb.run_suite("all", list(targets.TARGETS))
     total = time.monotonic() - start
-    return built, total, results
+    rows = [(f"warm rebuild after touching {TOUCHED}", fmt_time(built)),
+            ("warm run: rebuild + whole suite in 3 modes (test kernel)",
+             fmt_time(total))]
+    for r in results:
+        rows.append((f"{r.target}: boot to poweroff ({len(r.tests)} tests)",
+                     fmt_time(r.seconds)))
+    return rows
 
 
 def _cold():
@@ -45,25 +138,21 @@ def _cold():
                             stdout=out, stderr=subprocess.STDOUT).returncode
     seconds = time.monotonic() - start
     shutil.rmtree(folder, ignore_errors=True)
-    return seconds, rc
+    return [("cold full run: `tb test` from nothing (download, untar, cold "
+             "ccache, both kernels, review, 6 boots)",
+             fmt_time(seconds) + ("" if rc == 0 else f" (exit {rc})"))]
 
 
 def main(args):
+    parts = args.parts or ["hotpath", "roundtrip", "warm"]
+    if args.cold and "cold" not in parts:
+        parts.append("cold")
     figures = []
-    if args.cold:
-        log("bench", "cold: tb test from an empty build folder and cache")
-        seconds, rc = _cold()
-        figures.append(("cold full run (download, untar, cold ccache, "
-                        "build, 3 modes)", fmt_time(seconds) +
-                        ("" if rc == 0 else f" (exit {rc})")))
-    log("bench", f"warm: touch {TOUCHED}, rebuild, run 3 modes")
-    built, total, results = _warm()
-    figures.append((f"warm rebuild after touching {TOUCHED}", fmt_time(built)))
-    figures.append(("warm run: rebuild + whole suite in 3 modes",
-                    fmt_time(total)))
-    for r in results:
-        figures.append((f"{r.target}: boot to poweroff ({len(r.tests)} tests)",
-                        fmt_time(r.seconds)))
+    for part, fn in (("hotpath", _hot_path), ("roundtrip", _round_trip),
+                     ("warm", _warm), ("cold", _cold)):
+        if part in parts:
+            log("bench", part)
+            figures += fn()
     print()
     width = max(len(k) for k, _ in figures)
     for k, v in figures:

@@ -19,6 +19,7 @@ CONFIGS = os.path.join(TESTBED, "configs")
 # Kernel flavours: a name, its build folder and its fragments.
 FLAVOURS = {
     "base": ["base.config"],
+    "debug": ["base.config", "debug.config"],
 }
 
 

@@ -56,8 +56,9 @@ class Cpio:
         return bytes(self.data)
 
 
-def make(suite_name, tests, extra_files=()):
-    """tests: suites.Test list. Returns the path of the gzipped cpio."""
+def make(suite_name, tests, extra_files=(), sources=None):
+    """tests: suites.Test list; sources: binary -> file, for binaries that
+    are not in the selftests build folder. Returns the path of the cpio."""
     init = build_init()
     out = os.path.join(BUILD, f"initramfs-{suite_name}.cpio.gz")
     with Stage("initramfs", f"{suite_name}: {len(tests)} tests"):
@@ -76,7 +77,9 @@ def make(suite_name, tests, extra_files=()):
                 if d not in dirs:
                     cpio.dir(d)
                     dirs.add(d)
-            with open(os.path.join(build.selftests_dir(), t.binary), "rb") as f:
+            src = (sources or {}).get(t.binary) or \
+                os.path.join(build.selftests_dir(), t.binary)
+            with open(src, "rb") as f:
                 cpio.file("tests/" + t.binary, f.read())
         for name, body in extra_files:
             cpio.file(name, body)

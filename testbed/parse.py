@@ -19,7 +19,9 @@ DURATION = re.compile(r"^# (?P<name>\S+): (?P<s>[\d.]+) s$")
 REPORTS = re.compile(
     r"WARNING: |BUG: |Oops|Kernel panic|Internal error:|Unable to handle "
     r"kernel|kernel BUG|possible (?:recursive|circular) locking|"
-    r"inconsistent lock state|lockdep|KASAN|UBSAN|kmemleak: .*new suspected|"
+    r"inconsistent lock state|lockdep is turned off|suspicious RCU usage|"
+    r"DEBUG_LOCKS_WARN_ON|KASAN:|UBSAN:|kmemleak: .*new suspected|"
+    r"unreferenced object 0x|"
     r"hyp panic|HYP panic|Call trace:|rcu: INFO|soft lockup|hung_task")
 TAINT = re.compile(r"^# kernel tainted: (?P<value>\S+)$")
 # Taint bits a report leaves: PROPRIETARY..., see Documentation/admin-guide/
@@ -27,6 +29,9 @@ TAINT = re.compile(r"^# kernel tainted: (?P<value>\S+)$")
 # L (soft lockup, 14).
 BAD_TAINT = (1 << 5) | (1 << 7) | (1 << 9) | (1 << 14)
 DONE = "# testbed: done"
+# Figures the tests print (kselftest messages, "# " twice on the console):
+# shown under the table.
+FIGURE = re.compile(r"^# # (?P<text>.*(?:per second|ratio|round trip).*)$")
 
 
 @dataclass
@@ -43,6 +48,7 @@ class RunResult:
     tests: list = field(default_factory=list)
     problems: list = field(default_factory=list)   # reasons the run failed
     reports: list = field(default_factory=list)    # kernel report lines
+    figures: list = field(default_factory=list)    # measurements printed
 
     @property
     def ok(self):
@@ -89,6 +95,9 @@ def parse(target, text, expected, timed_out=False, xfail=None):
         if d:
             seconds[d.group("name")] = float(d.group("s"))
             continue
+        f = FIGURE.match(line)
+        if f:
+            res.figures.append(f.group("text"))
         if line.startswith("# "):
             continue            # a test's own output, passed through by /init
         if REPORTS.search(line):
@@ -135,7 +144,9 @@ def table(results, expected):
             notes.append(f"  {r.target}: {p}")
         for rep in r.reports[:20]:
             notes.append(f"  {r.target}: kernel report: {rep}")
-    return "\n".join(rows + ([""] + notes if notes else []))
+    figures = [f"  {r.target}: {f}" for r in results for f in r.figures]
+    return "\n".join(rows + ([""] + notes if notes else []) +
+                     ([""] + figures if figures else []))
 
 
 def totals(results):

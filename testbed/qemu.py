@@ -11,11 +11,12 @@ from common import BUILD, Failure, log, fmt_time
 import targets
 
 
-def boot(target, image, initramfs, timeout, echo=False, extra_cmdline=""):
+def boot(target, image, initramfs, timeout, echo=False, extra_cmdline="",
+         tag="all"):
     """Boot `target` until /init powers off or `timeout` seconds pass.
     Returns (log path, seconds, timed_out)."""
     t = targets.TARGETS[target]
-    logfile = os.path.join(BUILD, "logs", f"console-{target}.log")
+    logfile = os.path.join(BUILD, "logs", f"console-{tag}-{target}.log")
     os.makedirs(os.path.dirname(logfile), exist_ok=True)
     cmdline = " ".join(x for x in (targets.CMDLINE, t.cmdline, extra_cmdline)
                        if x)

@@ -2,7 +2,7 @@
 """The test lists: which KVM selftests run, with which arguments and
 timeouts. Names are paths below tools/testing/selftests/kvm's output."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 
 
 @dataclass(frozen=True)
@@ -15,9 +15,25 @@ class Test:
     # Its result is shown as XFAIL and counted as skipped; a pass there is
     # an XPASS and fails the run, so that the entry gets removed.
     xfail: tuple = ()           # ((target, reason), ...)
+    # Other arguments on a kernel flavour: ((flavour, args, why), ...)
+    flavour_args: tuple = ()
 
     def xfail_reason(self, target):
         return dict(self.xfail).get(target)
+
+    def on(self, flavour):
+        """This test as it runs on a kernel flavour: its arguments there,
+        and a longer timeout on the debug kernel."""
+        test = replace(self, timeout=self.timeout * TIMEOUT_SCALE.get(flavour, 1))
+        for name, args, why in self.flavour_args:
+            if name == flavour:
+                return replace(test, args=args, why=why)
+        return test
+
+
+# KASAN, lockdep and kmemleak make the debug kernel 2-4 times slower under
+# TCG (debug-exceptions: 35 s -> 128 s in protected mode on a loaded host).
+TIMEOUT_SCALE = {"debug": 4}
 
 
 # The upstream arm64 tests that cover the area the series touches (SError,
@@ -50,6 +66,22 @@ SERIES = [
          why="KVM_SET_VCPU_EVENTS: chosen syndromes, atomicity, per-VM RAS"),
     Test("arm64/serror_to_user",
          why="KVM_EXIT_ARM_SERROR, classification, stats, tracepoint"),
+    Test("arm64/serror_hostile_input",
+         why="every malformed use of the SError uAPI, state unchanged"),
+    Test("arm64/serror_migration",
+         why="a pending SError moved to a fresh VM, delivered once"),
+    Test("arm64/serror_storm", ("-n", "100000"), timeout=600,
+         why="100,000 SErrors on 4 vCPUs with the capability on, then off; "
+             "injector and KVM_SET_VCPU_EVENTS racing KVM_RUN",
+         flavour_args=(("debug", ("-n", "10000"),
+                        "10,000 SErrors per storm: KASAN and lockdep make "
+                        "each one several times slower under TCG"),)),
+]
+
+# Benchmarks: run by `tb bench`, not by the test command.
+BENCH = [
+    Test("arm64/serror_round_trip", ("-n", "2000"),
+         why="SError round trip against an MMIO round trip"),
 ]
 
 SUITES = {
@@ -58,4 +90,5 @@ SUITES = {
               + SERIES,
     # The whole suite.
     "all": UPSTREAM + SERIES,
+    "bench": BENCH,
 }

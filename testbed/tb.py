@@ -10,10 +10,13 @@
   suites.py     the test lists
   qemu.py       boot a target, keep the console log
   parse.py      console log -> verdict and summary table
+  review.py     each step builds, no new warnings, htmldocs, b4 am
+  bench.py      the benchmarks
 """
 
 import argparse
 import os
+import shlex
 import sys
 import time
 
@@ -22,6 +25,7 @@ import initramfs
 import lint
 import parse
 import qemu
+import review
 import suites
 import targets
 import tree
@@ -38,28 +42,40 @@ def do_tree(args):
     lint.checkpatch()
 
 
-def do_build(args):
-    build.config("base")
-    build.kernel("base")
+def do_build(args, flavours=("base",)):
+    for flavour in flavours:
+        build.config(flavour)
+        build.kernel(flavour)
     build.selftests()
 
 
-def run_suite(suite, target_names, echo=False, flavour="base"):
-    tests = suites.SUITES[suite]
+def do_review(args):
+    review.steps()
+    review.warnings()
+    review.htmldocs()
+    review.b4()
+
+
+def run_suite(suite, target_names, echo=False, flavour="base", tests=None,
+              sources=None):
+    tests = [t.on(flavour) for t in tests or suites.SUITES[suite]]
     names = [t.binary for t in tests]
-    cpio = initramfs.make(suite, tests)
+    cpio = initramfs.make(f"{suite}-{flavour}", tests, sources=sources)
     # Boot time plus every test's own timeout, plus slack.
     budget = 120 + sum(t.timeout for t in tests)
     results = []
     for name in target_names:
-        with Stage("run", f"{name}: {len(tests)} tests") as st:
+        with Stage("run", f"{name}: {len(tests)} tests, {flavour} "
+                   "kernel") as st:
             path, _, timed_out = qemu.boot(name, build.image(flavour), cpio,
-                                           budget, echo=echo)
+                                           budget, echo=echo,
+                                           tag=f"{suite}-{flavour}")
         xfail = {t.binary: t.xfail_reason(name) for t in tests
                  if t.xfail_reason(name)}
         with open(path, errors="replace") as f:
             res = parse.parse(name, f.read(), names, timed_out, xfail)
         res.seconds = st.seconds
+        res.log = path
         results.append(res)
         log("run", f"{name}: {'PASS' if res.ok else 'FAIL'}, boot to "
             f"poweroff {fmt_time(st.seconds)} (log: {path})")
@@ -76,7 +92,28 @@ def closing(results):
 
 
 def do_run(args):
-    return closing(run_suite(args.suite, args.targets, echo=args.verbose))
+    tests = None
+    if args.tests:
+        tests = [t for t in suites.SUITES[args.suite] if t.binary in args.tests]
+        unknown = set(args.tests) - {t.binary for t in tests}
+        if unknown:
+            raise Failure(f"not in suite {args.suite}: {', '.join(unknown)}")
+    return closing(run_suite(args.suite, args.targets, echo=args.verbose,
+                             flavour=args.flavour, tests=tests))
+
+
+def do_try(args):
+    """Boot binaries built elsewhere (a test being written), one list."""
+    tests, sources = [], {}
+    for path in args.binaries:
+        name = "try/" + os.path.basename(path)
+        tests.append(suites.Test(name, tuple(shlex.split(args.args)),
+                                 args.timeout))
+        sources[name] = os.path.abspath(path)
+    return closing(run_suite("try-" + os.path.basename(args.binaries[0]),
+                             args.targets, echo=args.verbose,
+                             flavour=args.flavour, tests=tests,
+                             sources=sources))
 
 
 def do_parse(args):
@@ -91,10 +128,15 @@ def do_parse(args):
 
 
 def do_test(args):
+    """The whole suite on the test kernel, then on the debug kernel, where a
+    lockdep, KASAN, UBSAN or kmemleak report fails the run as a test does."""
     start = time.monotonic()
     do_tree(args)
-    do_build(args)
-    results = run_suite("all", args.targets)
+    do_build(args, flavours=list(build.FLAVOURS))
+    do_review(args)
+    results = []
+    for flavour in build.FLAVOURS:
+        results += run_suite("all", args.targets, flavour=flavour)
     log("test", f"total {fmt_time(time.monotonic() - start)}")
     return closing(results)
 
@@ -135,11 +177,27 @@ def main():
         "created files")
     add("check", lambda a: tree.check(), "repo kernel-path files == series")
     add("lint", lambda a: lint.checkpatch(), "checkpatch --strict on patches/")
-    add("build", do_build, "config, kernel and selftests")
+    sp = add("build", lambda a: do_build(a, a.flavours),
+             "config, kernel(s) and selftests")
+    sp.add_argument("--flavours", nargs="+", choices=list(build.FLAVOURS),
+                    default=["base"])
+    add("review", do_review, "each step builds; no new W=1, kernel-doc, "
+        "htmldocs warnings; b4 am")
+    add("steps", lambda a: review.steps(), "build each step of the series")
     sp = add("run", do_run, "boot the targets and run a suite", all_targets)
     sp.add_argument("--suite", choices=list(suites.SUITES), default="all")
+    sp.add_argument("--tests", nargs="+", metavar="BINARY",
+                    help="only these tests of the suite")
+    sp.add_argument("--flavour", choices=list(build.FLAVOURS), default="base")
     sp.add_argument("-v", "--verbose", action="store_true",
                     help="show the console as it runs")
+    sp = add("try", do_try, "boot test binaries built elsewhere", all_targets)
+    sp.add_argument("binaries", nargs="+", metavar="BINARY")
+    sp.add_argument("--args", default="",
+                    help='arguments, one string: --args="-n 1000"')
+    sp.add_argument("--timeout", type=int, default=300)
+    sp.add_argument("--flavour", choices=list(build.FLAVOURS), default="base")
+    sp.add_argument("-v", "--verbose", action="store_true")
     sp = add("parse", do_parse, "verdict for a console log")
     sp.add_argument("target", choices=all_targets)
     sp.add_argument("log")
@@ -148,7 +206,10 @@ def main():
         all_targets)
     add("demo", do_demo, "tree, build, the SError tests with their output",
         ["vhe"])
-    sp = add("bench", do_bench, "testbed turnaround: cold and warm runs")
+    sp = add("bench", do_bench, "benchmarks: hot path, round trip, testbed")
+    sp.add_argument("parts", nargs="*",
+                    choices=["hotpath", "roundtrip", "warm", "cold"],
+                    help="what to measure (default: all but cold)")
     sp.add_argument("--cold", action="store_true",
                     help="also time a run from an empty build folder")
 

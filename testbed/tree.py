@@ -164,10 +164,12 @@ def export():
         if count:
             to, cc = _recipients()
             git("format-patch", "-q", "--cover-letter", "--zero-commit",
-                "--no-signature", "--no-numbered-files", "-o", PATCHES,
+                "--no-signature", "--no-numbered-files", "--thread=shallow",
+                "-o", PATCHES,
                 *[f"--to={a}" for a in to], *[f"--cc={a}" for a in cc],
                 "base..HEAD", env=SERIES_AUTHOR)
             _fill_cover_letter()
+            _mail_headers()
         log("export", f"{count} patches in patches/")
     _copy_created()
     check()
@@ -210,6 +212,26 @@ def _fill_cover_letter():
                   flags=re.M)
     with open(path, "w") as f:
         f.write(text)
+
+
+def _mail_headers():
+    """Stable Message-IDs (git's carry the time), and Subject: lines on one
+    line: b4 0.12 (Debian bookworm) fails on a folded Subject:."""
+    def msgid(n):
+        return f"<kvm-serror-series.{n:04d}@example.invalid>"
+
+    for path in sorted(glob.glob(os.path.join(PATCHES, "*.patch"))):
+        n = int(os.path.basename(path)[:4])
+        with open(path) as f:
+            head, sep, body = f.read().partition("\n\n")
+        head = re.sub(r"^(Subject: .*)\n[ \t]+(.*)$", r"\1 \2", head,
+                      flags=re.M)
+        head = re.sub(r"^Message-ID: <[^>]*>$", f"Message-ID: {msgid(n)}",
+                      head, flags=re.M | re.I)
+        head = re.sub(r"^(In-Reply-To|References): <[^>]*>$",
+                      rf"\1: {msgid(0)}", head, flags=re.M | re.I)
+        with open(path, "w") as f:
+            f.write(head + sep + body)
 
 
 def _copy_created():

@@ -219,6 +219,33 @@ static void run_test(int nr, struct test *t)
 		    WEXITSTATUS(status));
 }
 
+/*
+ * Debug kernels (CONFIG_DEBUG_KMEMLEAK): look for leaks once the tests are
+ * done, and print what kmemleak found, as the console shows other reports.
+ */
+static void kmemleak_report(void)
+{
+	const char *path = "/sys/kernel/debug/kmemleak";
+	char line[256];
+	FILE *f;
+	int fd;
+
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return;
+	if (write(fd, "scan", 4) != 4)
+		out("# kmemleak: scan failed: %s\n", strerror(errno));
+	close(fd);
+
+	f = fopen(path, "r");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f))
+		out("# kmemleak: %s", line);
+	fclose(f);
+	out("# kmemleak: scan done\n");
+}
+
 static void print_taint(void)
 {
 	char buf[32] = "";
@@ -246,6 +273,7 @@ int main(void)
 	out("1..%d\n", nr_tests);
 	for (i = 0; i < nr_tests; i++)
 		run_test(i + 1, &tests[i]);
+	kmemleak_report();
 	print_taint();
 	out("# testbed: done\n");
 

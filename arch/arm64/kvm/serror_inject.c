@@ -4,24 +4,27 @@
  *
  * QEMU, and most machines, cannot raise a physical SError on demand. This
  * lets a privileged test arm a syndrome for one vCPU. The vCPU's next IRQ
- * exit (the write kicks the vCPU to cause one) then becomes the exit a real
- * SError would have caused: taken to EL2 while the guest ran (the syndrome in
- * ESR_EL2, exit code ARM_EXCEPTION_EL1_SERROR), or found pending at exit by
- * the ESB (the syndrome in DISR_EL1, ARM_EXIT_WITH_SERROR_BIT). From there
- * the code a real SError runs is used: classification, tracepoint, stats,
- * the exit to userspace or the reflection into the guest.
+ * exit then becomes the exit a real SError would have caused: taken to EL2
+ * while the guest ran (the syndrome in ESR_EL2, exit code
+ * ARM_EXCEPTION_EL1_SERROR), or found pending at exit by the ESB (the
+ * syndrome in DISR_EL1, ARM_EXIT_WITH_SERROR_BIT). The write kicks a running
+ * vCPU to cause that IRQ exit; a vCPU that is not running gets an interrupt
+ * raised on its CPU when it next enters the guest. From there the code a
+ * real SError runs is used: classification, tracepoint, stats, the exit to
+ * userspace or the reflection into the guest.
  *
  * What this cannot exercise: the hardware side (the SError exception taken
  * to EL2, the ESB in the world switch, DISR_EL1 itself), the host's own RAS
  * handling, and the host panic for an uncontainable error, which is why such
  * syndromes are refused.
  *
- * Usage, as root:
+ * Usage, as root ("pending" needs FEAT_RAS; no file for protected VMs):
  *   echo "<vcpu_id> <ISS in hex> taken|pending" > \
  *	/sys/kernel/debug/kvm/<pid>-<vm fd>/serror_inject
  */
 
 #include <linux/debugfs.h>
+#include <linux/irq_work.h>
 #include <linux/kvm_host.h>
 #include <linux/uaccess.h>
 
@@ -77,7 +80,9 @@ static ssize_t serror_inject_write(struct file *file, const char __user *ubuf,
 
 	if (!strcmp(mode, "taken"))
 		val = SERROR_INJECT_ARMED | iss;
-	else if (!strcmp(mode, "pending"))
+	else if (!strcmp(mode, "pending") &&
+		 cpus_have_final_cap(ARM64_HAS_RAS_EXTN))
+		/* Without FEAT_RAS there is no ESB, and no SError pending at exit */
 		val = SERROR_INJECT_ARMED | SERROR_INJECT_PENDING | iss;
 	else
 		return -EINVAL;
@@ -85,6 +90,10 @@ static ssize_t serror_inject_write(struct file *file, const char __user *ubuf,
 	vcpu = kvm_get_vcpu_by_id(kvm, vcpu_id);
 	if (!vcpu)
 		return -ENOENT;
+
+	/* A kernel that has seen fabricated SErrors is a test kernel. */
+	if (!test_taint(TAINT_TEST))
+		add_taint(TAINT_TEST, LOCKDEP_STILL_OK);
 
 	WRITE_ONCE(vcpu->arch.serror_inject, val);
 	/* Make a running vCPU exit, so that the injection happens soon. */
@@ -121,8 +130,39 @@ static const struct file_operations serror_inject_fops = {
  */
 void kvm_serror_inject_create_debugfs(struct kvm *kvm)
 {
+	/* A protected VM's exits are not the host's to make up. */
+	if (kvm_vm_is_protected(kvm))
+		return;
+
 	debugfs_create_file("serror_inject", 0200, kvm->debugfs_dentry, kvm,
 			    &serror_inject_fops);
+}
+
+static void serror_inject_irq_work(struct irq_work *work)
+{
+}
+
+static DEFINE_PER_CPU(struct irq_work, serror_inject_work) =
+	IRQ_WORK_INIT_HARD(serror_inject_irq_work);
+
+/**
+ * kvm_serror_inject_entry() - Make a vCPU with an armed SError exit at once
+ * @vcpu: the vCPU about to enter the guest, with interrupts disabled
+ *
+ * An injection armed while the vCPU was not in the guest (by the vCPU's own
+ * thread between two KVM_RUNs, say) would otherwise wait for the next host
+ * interrupt on this CPU, a timer tick away. An empty irq_work raises an
+ * interrupt on this CPU, which is pending when the guest is entered: the
+ * guest exits at once with the IRQ exit that carries the injection.
+ *
+ * Called after vcpu->mode became IN_GUEST_MODE (smp_store_mb()): a write
+ * that this READ_ONCE() misses is followed by a kick that sees the vCPU in
+ * the guest, so the injection is never left waiting for a tick.
+ */
+void kvm_serror_inject_entry(struct kvm_vcpu *vcpu)
+{
+	if (unlikely(READ_ONCE(vcpu->arch.serror_inject)))
+		irq_work_queue(this_cpu_ptr(&serror_inject_work));
 }
 
 /**

@@ -19,12 +19,8 @@
 
 #include "kselftest.h"
 #include "processor.h"
+#include "serror.h"
 #include "test_util.h"
-
-#define SERROR_ISS_RAS(aet)	(ESR_ELx_FSC_SERROR | (aet))
-/* What the guest reads in ESR_EL1 for a virtual SError with this ISS. */
-#define SERROR_ESR(iss)		(((u64)ESR_ELx_EC_SERROR << ESR_ELx_EC_SHIFT) | \
-				 ESR_ELx_IL | (iss))
 
 struct syndrome {
 	const char *name;
@@ -261,45 +257,19 @@ static void test_migrate_pending(const void *arg)
 	kvm_vm_free(src);
 }
 
-/* What KVM_SET_VCPU_EVENTS must leave untouched when it fails. */
-struct vcpu_state {
-	struct kvm_vcpu_events events;
-	u64 regs[6];
-};
-
-static const u64 state_regs[] = {
-	ARM64_CORE_REG(regs.pc),
-	ARM64_CORE_REG(regs.pstate),
-	KVM_ARM64_SYS_REG(SYS_ESR_EL1),
-	ARM64_CORE_REG(elr_el1),
-	ARM64_CORE_REG(spsr[KVM_SPSR_EL1]),
-	KVM_ARM64_SYS_REG(SYS_FAR_EL1),
-};
-
-static void vcpu_state_get(struct kvm_vcpu *vcpu, struct vcpu_state *s)
-{
-	int i;
-
-	memset(s, 0, sizeof(*s));
-	vcpu_events_get(vcpu, &s->events);
-	for (i = 0; i < ARRAY_SIZE(state_regs); i++)
-		s->regs[i] = vcpu_get_reg(vcpu, state_regs[i]);
-}
-
 static void expect_rejected(struct kvm_vcpu *vcpu, struct kvm_vcpu_events *events,
 			    int err, const char *what)
 {
-	struct vcpu_state before, after;
+	struct serror_vcpu_state before, after;
 	int ret;
 
-	vcpu_state_get(vcpu, &before);
+	serror_state_get(vcpu->fd, &before);
 	ret = __vcpu_ioctl(vcpu, KVM_SET_VCPU_EVENTS, events);
 	TEST_ASSERT(ret == -1 && errno == err,
 		    "%s: KVM_SET_VCPU_EVENTS returned %d (%s), expected %s",
 		    what, ret, ret ? strerror(errno) : "success", strerror(err));
-	vcpu_state_get(vcpu, &after);
-	TEST_ASSERT(!memcmp(&before, &after, sizeof(before)),
-		    "%s: a failed KVM_SET_VCPU_EVENTS changed the vCPU", what);
+	serror_state_get(vcpu->fd, &after);
+	serror_state_expect_equal(&before, &after, what);
 }
 
 struct bad_events {
@@ -435,7 +405,7 @@ static void test_ras_hidden_default_esr(const void *arg)
 	vm = vm_create_serror(&vcpu, guest_masked);
 	vcpu_hide_ras(vcpu);
 	/* KVM's own syndrome: implementation defined, IDS=1. */
-	expected_esr = SERROR_ESR(ESR_ELx_IDS);
+	expected_esr = KVM_DEFAULT_ESR;
 	sync_global_to_guest(vm, expected_esr);
 
 	vcpu_run_expect(vcpu, UCALL_SYNC);
