@@ -15,20 +15,15 @@ class Test:
     # Its result is shown as XFAIL and counted as skipped; a pass there is
     # an XPASS and fails the run, so that the entry gets removed.
     xfail: tuple = ()           # ((target, reason), ...)
-    # Other arguments on a kernel flavour: ((flavour, args, why), ...)
-    flavour_args: tuple = ()
 
     def xfail_reason(self, target):
         return dict(self.xfail).get(target)
 
     def on(self, flavour):
-        """This test as it runs on a kernel flavour: its arguments there,
-        and a longer timeout on the debug kernel."""
-        test = replace(self, timeout=self.timeout * TIMEOUT_SCALE.get(flavour, 1))
-        for name, args, why in self.flavour_args:
-            if name == flavour:
-                return replace(test, args=args, why=why)
-        return test
+        """This test as it runs on a kernel flavour: with a longer timeout
+        on the debug kernel."""
+        return replace(self,
+                       timeout=self.timeout * TIMEOUT_SCALE.get(flavour, 1))
 
 
 # KASAN, lockdep and kmemleak make the debug kernel 2-4 times slower under
@@ -72,10 +67,7 @@ SERIES = [
          why="a pending SError moved to a fresh VM, delivered once"),
     Test("arm64/serror_storm", ("-n", "100000"), timeout=600,
          why="100,000 SErrors on 4 vCPUs with the capability on, then off; "
-             "injector and KVM_SET_VCPU_EVENTS racing KVM_RUN",
-         flavour_args=(("debug", ("-n", "10000"),
-                        "10,000 SErrors per storm: KASAN and lockdep make "
-                        "each one several times slower under TCG"),)),
+             "injector and KVM_SET_VCPU_EVENTS racing KVM_RUN"),
 ]
 
 # Benchmarks: run by `tb bench`, not by the test command.

@@ -127,14 +127,6 @@ def do_parse(args):
     return closing([res])
 
 
-# Where `tb test` runs each kernel. The debug kernel in protected mode is
-# about 15 times slower than the test kernel under TCG (serror_to_user:
-# 17 s -> 254 s): the whole suite there takes some 40 minutes, more than
-# CI's budget leaves. Run it with `tb run --flavour debug --targets
-# protected`.
-FLAVOUR_TARGETS = {"debug": ["vhe", "nvhe"]}
-
-
 def do_test(args):
     """The whole suite on the test kernel, then on the debug kernel, where a
     lockdep, KASAN, UBSAN or kmemleak report fails the run as a test does."""
@@ -144,9 +136,7 @@ def do_test(args):
     do_review(args)
     results = []
     for flavour in build.FLAVOURS:
-        names = [t for t in args.targets
-                 if t in FLAVOUR_TARGETS.get(flavour, args.targets)]
-        results += run_suite("all", names, flavour=flavour)
+        results += run_suite("all", args.targets, flavour=flavour)
     log("test", f"total {fmt_time(time.monotonic() - start)}")
     return closing(results)
 
