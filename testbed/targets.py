@@ -17,7 +17,7 @@ MACHINE = ["-M", "virt,virtualization=on,gic-version=3",
 # arm64.nolva: -cpu max has FEAT_LPA2 and a 52-bit PARange. Under pKVM every
 # VM gets the host's IPA limit, and kvm_stage2_destroy() walks the whole IPA
 # space in 1 GiB steps with a cond_resched() each: 2^22 steps a VM at 52
-# bits, about 8 s per VM on the debug kernel under TCG, 0.5 s at 48 bits.
+# bits, about 8 s per VM on the debug kernel under TCG; 2^18 at 48 bits.
 # Without LPA2 the kernel caps PARange, hence KVM's IPA limit, to 48 bits,
 # as current server parts have it.
 CMDLINE = "console=ttyAMA0 panic=-1 loglevel=7 arm64.nolva"
