@@ -133,7 +133,7 @@ static double serror_round(struct kvm_vcpu *vcpu, int fd, double *cycle)
 int main(int argc, char *argv[])
 {
 	int rounds = DEFAULT_ROUNDS, fd, opt, err, i, j;
-	u64 exits, mmio_exits = 0, serror_exits = 0;
+	u64 before, between, after, mmio_exits = 0, serror_exits = 0;
 	double *tm, *ts, *tc, cycle, mmio, trip;
 	struct kvm_vcpu *vcpu;
 	struct kvm_vm *vm;
@@ -179,13 +179,14 @@ int main(int argc, char *argv[])
 	 */
 	run_expect(vcpu, KVM_EXIT_MMIO);
 	for (i = 0; i < WARMUP_ROUNDS + rounds; i++) {
-		exits = vcpu_get_stat(vcpu, exits);
+		before = vcpu_get_stat(vcpu, exits);
 		mmio = mmio_round(vcpu);
-		mmio_exits += vcpu_get_stat(vcpu, exits) - exits;
-
-		exits = vcpu_get_stat(vcpu, exits);
+		between = vcpu_get_stat(vcpu, exits);
 		trip = serror_round(vcpu, fd, &cycle);
-		serror_exits += vcpu_get_stat(vcpu, exits) - exits;
+		after = vcpu_get_stat(vcpu, exits);
+
+		mmio_exits += between - before;
+		serror_exits += after - between;
 
 		j = i - WARMUP_ROUNDS;
 		if (j >= 0) {
