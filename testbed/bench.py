@@ -8,8 +8,8 @@
               KVM_EXIT_ARM_SERROR -> userspace pends a vSError -> guest
               handler, against an MMIO round trip. Target: ratio <= 1.2.
   testbed:    warm (touch one file under arch/arm64/kvm/, rebuild, whole
-              suite in every mode on the test kernel) and, with --cold,
-              `tb test` from an empty build folder and cache.
+              suite on the test kernel's VHE, nVHE and protected hosts) and,
+              with --cold, `tb test` from an empty build folder and cache.
 """
 
 import os
@@ -18,10 +18,11 @@ import shutil
 import subprocess
 import time
 
-import build
+import kernel
 import review
+import runner
 from common import BUILD, CROSS, REPO, TREE, Failure, fmt_time, git, log
-import targets
+from tree import UPSTREAM
 
 TOUCHED = "arch/arm64/kvm/guest.c"
 
@@ -60,7 +61,8 @@ def _disassemble(vmlinux, symbol):
 def _hot_path():
     review._worktree()
     code = {}
-    for tag, rev in (("base", "base"), ("series", git("rev-parse", "HEAD").strip())):
+    for tag, rev in (("base", UPSTREAM),
+                     ("series", git("rev-parse", "HEAD").strip())):
         review._checkout(rev)
         res = review._make("vmlinux", logname=f"hotpath-{tag}.log")
         if res.returncode:
@@ -92,8 +94,7 @@ def _no_imm(insns):
 
 
 def _round_trip():
-    import tb
-    results = tb.run_suite("bench", list(targets.TARGETS))
+    results = runner.run("bench", ["vhe", "nvhe", "protected"])
     rows = []
     for r in results:
         with open(r.log, errors="replace") as f:
@@ -108,17 +109,15 @@ def _round_trip():
 
 
 def _warm():
-    import tb
     os.utime(os.path.join(TREE, TOUCHED))
     start = time.monotonic()
-    build.config("base")
-    build.kernel("base")
-    build.selftests()
+    kernel.build("test")
+    kernel.selftests()
     built = time.monotonic() - start
-    results = tb.run_suite("all", list(targets.TARGETS))
+    results = runner.run("all", ["vhe", "nvhe", "protected"])
     total = time.monotonic() - start
     rows = [(f"warm rebuild after touching {TOUCHED}", fmt_time(built)),
-            ("warm run: rebuild + whole suite in 3 modes (test kernel)",
+            ("warm run: rebuild + whole suite on VHE, nVHE, protected",
              fmt_time(total))]
     for r in results:
         rows.append((f"{r.target}: boot to poweroff ({len(r.tests)} tests)",
@@ -138,8 +137,8 @@ def _cold():
                             stdout=out, stderr=subprocess.STDOUT).returncode
     seconds = time.monotonic() - start
     shutil.rmtree(folder, ignore_errors=True)
-    return [("cold full run: `tb test` from nothing (download, untar, cold "
-             "ccache, both kernels, review, 6 boots)",
+    return [("cold full run: `tb test` from nothing (downloads, cold "
+             "ccache, QEMU, three kernels, review, every run)",
              fmt_time(seconds) + ("" if rc == 0 else f" (exit {rc})"))]
 
 

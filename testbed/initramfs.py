@@ -1,14 +1,15 @@
 # SPDX-License-Identifier: GPL-2.0
 """Stage 5, initramfs: the project's /init (testbed/init/init.c, static),
-the test binaries of one suite and the list /init runs, as a gzipped newc
-cpio written here in Python (no cpio or busybox needed)."""
+the test binaries of one suite, the other files they need (suites.Test.files)
+and the list /init runs, as a gzipped newc cpio written here in Python (no
+cpio or busybox needed)."""
 
 import gzip
 import os
 import stat
 
 from common import BUILD, CROSS, TESTBED, Stage, log, run
-import build
+import kernel
 
 INIT_SRC = os.path.join(TESTBED, "init", "init.c")
 
@@ -78,11 +79,20 @@ def make(suite_name, tests, extra_files=(), sources=None):
                     cpio.dir(d)
                     dirs.add(d)
             src = (sources or {}).get(t.binary) or \
-                os.path.join(build.selftests_dir(), t.binary)
+                os.path.join(kernel.selftests_dir(), t.binary)
             with open(src, "rb") as f:
                 cpio.file("tests/" + t.binary, f.read())
         for name, body in extra_files:
             cpio.file(name, body)
+        for t in tests:
+            for name, path in t.files:
+                for i in range(1, name.count("/") + 1):
+                    d = "/".join(name.split("/")[:i])
+                    if d not in dirs:
+                        cpio.dir(d)
+                        dirs.add(d)
+                with open(path, "rb") as f:
+                    cpio.file(name, f.read())
 
         listing = "".join(f"{t.timeout} {t.binary} {' '.join(t.args)}\n"
                           for t in tests)

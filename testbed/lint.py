@@ -1,5 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
-"""Review checks on patches/: scripts/checkpatch.pl --strict on every patch.
+"""Review checks: the kernel's scripts/checkpatch.pl --strict on every patch
+of the series (patches/), and QEMU's own scripts/checkpatch.pl on every
+patch under qemu/ (whose only accepted finding is the missing sign-off).
 
 Four findings are expected and only reported:
 - "Missing Signed-off-by": the series carries no sign-off on purpose; whoever
@@ -18,8 +20,9 @@ import os
 import re
 import subprocess
 
+import qemu_build
 import tree
-from common import TREE, Failure, Stage, log
+from common import REPO, TREE, Failure, Stage, log
 
 EXPECTED = ("Missing Signed-off-by", "Unknown commit id")
 MAINTAINERS_WARNING = "does MAINTAINERS need updating"
@@ -74,3 +77,36 @@ def checkpatch():
     if problems:
         raise Failure(f"checkpatch --strict: {problems} findings")
     log("lint", "checkpatch --strict: clean but for the expected findings")
+
+
+def qemu_checkpatch():
+    """QEMU's checkpatch on qemu/*/*.patch, from the Debian QEMU source."""
+    patches = qemu_build.patches()
+    if not patches:
+        return
+    script = os.path.join(qemu_build.source(), "scripts", "checkpatch.pl")
+    problems = 0
+    with Stage("lint", f"QEMU checkpatch.pl on {len(patches)} patches"):
+        for patch in patches:
+            res = subprocess.run([script, "--no-tree", "--terse", patch],
+                                 capture_output=True, text=True)
+            name = os.path.relpath(patch, REPO)
+            with open(patch, errors="replace") as f:
+                placeholder = re.search(r"^Subject: .*linux-headers: .*"
+                                        r"\(placeholder\)", f.read(), re.M)
+            for line in (res.stdout + res.stderr).splitlines():
+                if not re.search(r"\b(ERROR|WARNING)\b", line):
+                    continue
+                if "Missing Signed-off-by" in line:
+                    log("lint", f"{name}: expected: missing Signed-off-by")
+                elif placeholder and "update-linux-headers.sh" in line:
+                    # The reminder that every change of linux-headers/
+                    # gets: a placeholder for a kernel series not merged
+                    # yet cannot come from the script.
+                    log("lint", f"{name}: expected: headers placeholder")
+                else:
+                    log("lint", f"{name}: {line}")
+                    problems += 1
+    if problems:
+        raise Failure(f"QEMU checkpatch: {problems} findings")
+    log("lint", "QEMU checkpatch: clean but for the missing sign-offs")

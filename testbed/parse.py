@@ -1,20 +1,22 @@
 # SPDX-License-Identifier: GPL-2.0
-"""Stage 7, parse: read a console log into a verdict.
+"""Stage parse: a console log into a verdict. Apart from the runner, so that
+a saved log can be read again (`tb parse`) and the parser tested on saved
+logs (test_parse.py).
 
-A run passes only when: KVM initialised in the target's mode, the RAS
-extension was detected, every test listed has a TAP result and none
-failed, /init finished, and the kernel printed no WARNING, BUG, Oops,
-panic, lockdep, KASAN, UBSAN or kmemleak report and is not tainted by one.
+A run passes only when: the console shows what the target must show (KVM's
+mode, RAS present or absent, the IPA limit) and nothing it must not, every
+test that was to run reported a TAP result and none failed, /init finished,
+and the kernel printed no WARNING, BUG, Oops, panic, lockdep, KASAN, UBSAN or
+kmemleak report and is not tainted by one.
 """
 
 import re
 from dataclasses import dataclass, field
 
-import targets
-
 RESULT = re.compile(r"^(?P<not>not )?ok (?P<nr>\d+) (?P<name>\S+)"
                     r"(?: # (?P<directive>.*))?$")
 DURATION = re.compile(r"^# (?P<name>\S+): (?P<s>[\d.]+) s$")
+RUNNING = re.compile(r"^# running (?P<name>\S+) ")
 # Kernel reports that fail a run wherever they appear in the log.
 REPORTS = re.compile(
     r"WARNING: |BUG: |Oops|Kernel panic|Internal error:|Unable to handle "
@@ -23,15 +25,16 @@ REPORTS = re.compile(
     r"DEBUG_LOCKS_WARN_ON|KASAN:|UBSAN:|kmemleak: .*new suspected|"
     r"unreferenced object 0x|"
     r"hyp panic|HYP panic|Call trace:|rcu: INFO|soft lockup|hung_task")
+# /init's own line, not a test's: read before test output is passed over.
 TAINT = re.compile(r"^# kernel tainted: (?P<value>\S+)$")
-# Taint bits a report leaves: PROPRIETARY..., see Documentation/admin-guide/
-# tainted-kernels.rst. D (die, 7), W (warning, 9), B (bad page, 5),
-# L (soft lockup, 14).
+# Taint bits a report leaves, see Documentation/admin-guide/tainted-kernels.rst:
+# B (bad page, 5), D (die, 7), W (warning, 9), L (soft lockup, 14).
 BAD_TAINT = (1 << 5) | (1 << 7) | (1 << 9) | (1 << 14)
 DONE = "# testbed: done"
-# Figures the tests print (kselftest messages, "# " twice on the console):
-# shown under the table.
+# Lines of a test's output (passed through by /init with "# ") worth
+# showing under the table: figures, and the sub-cases it skipped.
 FIGURE = re.compile(r"^# # (?P<text>.*(?:per second|ratio|round trip).*)$")
+SUBSKIP = re.compile(r"^# (?:# )?(?P<text>(?:Skipping|SKIP\b|.*# SKIP ).*)$")
 
 
 @dataclass
@@ -45,10 +48,14 @@ class TestResult:
 @dataclass
 class RunResult:
     target: str
+    kernel: str = ""
     tests: list = field(default_factory=list)
     problems: list = field(default_factory=list)   # reasons the run failed
     reports: list = field(default_factory=list)    # kernel report lines
     figures: list = field(default_factory=list)    # measurements printed
+    skips: list = field(default_factory=list)      # sub-cases tests skipped
+    seconds: float = 0.0
+    log: str = ""
 
     @property
     def ok(self):
@@ -56,58 +63,69 @@ class RunResult:
                 all(t.status in ("pass", "skip", "xfail") for t in self.tests))
 
 
-def strip_console(line):
-    return line.rstrip("\r\n")
+def _test_result(m):
+    directive = m.group("directive") or ""
+    if m.group("not"):
+        return "fail", directive
+    if directive.upper().startswith("SKIP"):
+        # The test's own "1..0 # SKIP why" or "ok N # SKIP why".
+        return "skip", re.sub(r"^(?:1\.\.0|ok \d+)\s*#\s*SKIP\s*", "",
+                              directive[4:].strip())
+    return "pass", ""
 
 
-def parse(target, text, expected, timed_out=False, xfail=None):
-    """target: targets name; text: console log; expected: test names;
-    xfail: {test name: reason} for tests known to fail on this target."""
-    xfail = xfail or {}
-    t = targets.TARGETS[target]
-    res = RunResult(target)
-    lines = [strip_console(l) for l in text.splitlines()]
+def parse(target, text, expected, timed_out=False, xfail=None, skipped=None):
+    """@target: a targets.Target; @text: the console log; @expected: the
+    names of the tests of the suite; @xfail: {name: reason} known to fail
+    there; @skipped: {name: reason} not run there."""
+    xfail, skipped = xfail or {}, skipped or {}
+    res = RunResult(target.name)
+    lines = [line.rstrip("\r\n") for line in text.splitlines()]
 
-    if not any(re.search(t.expect, l) for l in lines):
-        res.problems.append(f"KVM did not report {target} mode "
-                            f"(/{t.expect}/ not in the log)")
-    for pattern in targets.COMMON_EXPECT:
-        if not any(re.search(pattern, l) for l in lines):
+    for pattern in target.expect:
+        if not any(re.search(pattern, line) for line in lines):
             res.problems.append(f"/{pattern}/ not in the log")
+    for pattern in target.reject:
+        if any(re.search(pattern, line) for line in lines):
+            res.problems.append(f"/{pattern}/ in the log, it must not be")
 
-    found, seconds = {}, {}
+    found, seconds, current = {}, {}, None
     for line in lines:
         m = RESULT.match(line)
         if m and m.group("name") in expected:
-            directive = m.group("directive") or ""
-            if m.group("not"):
-                status, reason = "fail", directive
-            elif directive.upper().startswith("SKIP"):
-                # The test's own "1..0 # SKIP why" or "ok N # SKIP why".
-                status = "skip"
-                reason = re.sub(r"^(?:1\.\.0|ok \d+)\s*#\s*SKIP\s*", "",
-                                directive[4:].strip())
-            else:
-                status, reason = "pass", ""
-            found[m.group("name")] = (status, reason)
+            found[m.group("name")] = _test_result(m)
             continue
-        d = DURATION.match(line)
-        if d:
-            seconds[d.group("name")] = float(d.group("s"))
+        m = TAINT.match(line)
+        if m:
+            if not m.group("value").isdigit():
+                res.problems.append(f"kernel taint unreadable: "
+                                    f"{m.group('value')}")
+            elif int(m.group("value")) & BAD_TAINT:
+                res.problems.append(f"kernel tainted {m.group('value')}")
             continue
-        f = FIGURE.match(line)
-        if f:
-            res.figures.append(f.group("text"))
+        m = RUNNING.match(line)
+        if m:
+            current = m.group("name")
+            continue
+        m = DURATION.match(line)
+        if m:
+            seconds[m.group("name")] = float(m.group("s"))
+            continue
+        m = FIGURE.match(line)
+        if m:
+            res.figures.append(m.group("text"))
+        m = SUBSKIP.match(line)
+        if m and current:
+            res.skips.append(f"{current}: {m.group('text').strip()}")
         if line.startswith("# "):
             continue            # a test's own output, passed through by /init
         if REPORTS.search(line):
             res.reports.append(line.strip())
-        m = TAINT.match(line)
-        if m and m.group("value").isdigit() and \
-                int(m.group("value")) & BAD_TAINT:
-            res.problems.append(f"kernel tainted {m.group('value')}")
 
     for name in expected:
+        if name in skipped:
+            res.tests.append(TestResult(name, "skip", skipped[name]))
+            continue
         status, reason = found.get(name, ("missing", "no TAP result"))
         if name in xfail and status == "fail":
             status, reason = "xfail", f"{xfail[name]} ({reason})"
@@ -123,28 +141,35 @@ def parse(target, text, expected, timed_out=False, xfail=None):
     return res
 
 
-def table(results, expected):
-    """The summary: one row a test, one column a target."""
-    width = max([len(n) for n in expected] + [10])
-    head = f"{'test':<{width}}  " + "  ".join(f"{r.target:<15}"
-                                               for r in results)
+def table(results):
+    """The summary: one row a test, one column a target and kernel."""
+    names = []
+    for r in results:
+        names += [t.name for t in r.tests if t.name not in names]
+    width = max([len(n) for n in names] + [10])
+    heads = [f"{r.target}/{r.kernel}" if r.kernel else r.target
+             for r in results]
+    head = f"{'test':<{width}}  " + "  ".join(f"{h:<15}" for h in heads)
     rows = [head, "-" * len(head)]
-    for i, name in enumerate(expected):
+    for name in names:
         cells = []
         for r in results:
-            t = r.tests[i]
-            cells.append(f"{t.status.upper():<7}{t.seconds:6.1f} s")
+            t = next((t for t in r.tests if t.name == name), None)
+            cells.append(f"{t.status.upper():<7}{t.seconds:6.1f} s" if t
+                         else f"{'-':<15}")
         rows.append(f"{name:<{width}}  " + "  ".join(cells))
     notes = []
-    for r in results:
+    for r, h in zip(results, heads):
         for t in r.tests:
             if t.status != "pass" and t.reason:
-                notes.append(f"  {r.target}/{t.name}: {t.status}: {t.reason}")
+                notes.append(f"  {h}/{t.name}: {t.status}: {t.reason}")
+        for s in r.skips:
+            notes.append(f"  {h}: skipped sub-case: {s}")
         for p in r.problems:
-            notes.append(f"  {r.target}: {p}")
+            notes.append(f"  {h}: {p}")
         for rep in r.reports[:20]:
-            notes.append(f"  {r.target}: kernel report: {rep}")
-    figures = [f"  {r.target}: {f}" for r in results for f in r.figures]
+            notes.append(f"  {h}: kernel report: {rep}")
+    figures = [f"  {h}: {f}" for r, h in zip(results, heads) for f in r.figures]
     return "\n".join(rows + ([""] + notes if notes else []) +
                      ([""] + figures if figures else []))
 

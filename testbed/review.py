@@ -11,7 +11,8 @@
               the base, with the same result as the series.
 
 All of them work in build/steps/, a git worktree of the work tree, laid out
-like build/ (linux/, kbuild-base/) so that ccache hits the main build.
+like build/ (linux/, kbuild-test/) so that ccache hits the main build
+(kernel.make_env()).
 """
 
 import glob
@@ -20,13 +21,14 @@ import re
 import shutil
 import subprocess
 
-import build
-from common import (ARCH, BUILD, CROSS, JOBS, PATCHES, TREE, Failure, Stage,
-                    git, log, run)
+import kernel
+from common import (ARCH, BUILD, CROSS, JOBS, PATCHES, Failure, Stage, git,
+                    log, run)
+from tree import UPSTREAM
 
 STEPS = os.path.join(BUILD, "steps")
 WT = os.path.join(STEPS, "linux")
-KBUILD = os.path.join(STEPS, "kbuild-base")
+KBUILD = os.path.join(STEPS, "kbuild-test")
 LOGS = os.path.join(BUILD, "logs")
 
 
@@ -40,7 +42,7 @@ def _worktree():
         git("worktree", "prune")
         git("worktree", "add", "-q", "--detach", WT, "HEAD")
     os.makedirs(KBUILD, exist_ok=True)
-    shutil.copyfile(os.path.join(build.kbuild_dir("base"), ".config"),
+    shutil.copyfile(os.path.join(kernel.KERNELS["test"].kbuild, ".config"),
                     os.path.join(KBUILD, ".config"))
 
 
@@ -50,17 +52,15 @@ def _checkout(rev):
 
 
 def _commits():
-    out = git("rev-list", "--reverse", "base..HEAD").split()
+    out = git("rev-list", "--reverse", f"{UPSTREAM}..HEAD").split()
     if not out:
         raise Failure("no series in the work tree: run 'tb tree'")
     return out
 
 
 def _make(*targets, logname, extra=()):
-    return run(["make", "-C", WT, f"O={KBUILD}", f"ARCH={ARCH}",
-                f"CROSS_COMPILE=ccache {CROSS}", f"-j{JOBS}", *extra,
-                *targets], env=build._make_env(),
-               logfile=os.path.join(LOGS, logname), check=False)
+    return kernel.make(WT, KBUILD, *targets, logname=logname, extra=extra,
+                       check=False)
 
 
 def _warnings(logname):
@@ -108,7 +108,7 @@ def _selftests(i):
 
 def _touched(pattern):
     """Files the series changes or creates that match pattern."""
-    names = git("diff", "--name-only", "--diff-filter=AM", "base..HEAD")
+    names = git("diff", "--name-only", "--diff-filter=AM", f"{UPSTREAM}..HEAD")
     return [n for n in names.split() if re.search(pattern, n)]
 
 
@@ -146,14 +146,15 @@ def warnings():
     """W=1 and kernel-doc: new warnings at the tip, against the base."""
     _worktree()
     objects = [o for o in map(_object, _touched(r"^(arch|virt)/.*\.c$"))
-               if os.path.exists(os.path.join(build.kbuild_dir("base"), o))]
+               if os.path.exists(os.path.join(kernel.KERNELS["test"].kbuild,
+                                              o))]
     doc_files = _touched(r"^(arch|virt|include)/.*\.[ch]$")
     with Stage("warnings", f"W=1 on {len(objects)} objects, kernel-doc on "
                f"{len(doc_files)} files, base vs. series"):
         _checkout(git("rev-parse", "HEAD").strip())
         tip_w1 = _w1(objects, "w1-series.log")
         tip_doc = _kernel_doc(doc_files)
-        _checkout("base")
+        _checkout(UPSTREAM)
         present = [o for o in objects
                    if os.path.exists(os.path.join(WT, re.sub(
                        r"(\.nvhe)?\.o$", ".c", o)))]
@@ -189,7 +190,7 @@ def htmldocs():
                "series"):
         _checkout(git("rev-parse", "HEAD").strip())
         tip = _htmldocs("series")
-        _checkout("base")
+        _checkout(UPSTREAM)
         base = _htmldocs("base")
         new = tip - base
         log("htmldocs", f"{len(base)} warnings at the base, {len(tip)} with "
@@ -218,11 +219,11 @@ def b4():
         if len(ready) != 1:
             raise Failure(f"b4 am wrote {len(ready)} mboxes (log: "
                           f"{LOGS}/b4.log)")
-        _checkout("base")
+        _checkout(UPSTREAM)
         _wt_git("am", "-q", ready[0])
         got = _wt_git("rev-parse", "HEAD^{tree}").strip()
         want = git("rev-parse", "HEAD^{tree}").strip()
-        count = len(_wt_git("rev-list", "base..HEAD").split())
+        count = len(_wt_git("rev-list", f"{UPSTREAM}..HEAD").split())
         if got != want:
             raise Failure("b4 am + git am gives a different tree than the "
                           "series")

@@ -1,19 +1,20 @@
 # SPDX-License-Identifier: GPL-2.0
-"""QEMU targets: one entry per KVM host mode, as data.
+"""The hosts the tests run on, as data: one entry per kind of KVM/arm64 host.
 
-Each boots the same kernel on `-M virt,virtualization=on` with `-cpu max`
-(FEAT_RAS: ESB, DISR_EL1, VSESR_EL2) and must show, in its console log,
-that KVM came up in the mode asked for and that the RAS extension was
-detected. A run missing either fails.
+Each target is a QEMU machine (which QEMU build, machine, CPU), the host
+kernel's command line, what its console must show (the KVM mode, RAS present
+or absent, the IPA limit) and must not show, the features it offers to the
+tests, and how much slower than a plain VHE host it runs.
+
+Every target has the project's error injector (error-injector=on): QEMU's
+model of a device that answers with physical SErrors and external aborts.
 """
 
 from dataclasses import dataclass
 
-QEMU = "qemu-system-aarch64"
 # pauth-impdef=on: QEMU's default pointer-auth algorithm is very slow in TCG.
-MACHINE = ["-M", "virt,virtualization=on,gic-version=3",
-           "-cpu", "max,pauth-impdef=on", "-smp", "2", "-m", "4G",
-           "-nographic", "-no-reboot", "-monitor", "none", "-serial", "stdio"]
+MACHINE = "virt,virtualization=on,gic-version=3,error-injector=on"
+MAX_CPU = "max,pauth-impdef=on"
 # arm64.nolva: -cpu max has FEAT_LPA2 and a 52-bit PARange. Under pKVM every
 # VM gets the host's IPA limit, and kvm_stage2_destroy() walks the whole IPA
 # space in 1 GiB steps with a cond_resched() each: 2^22 steps a VM at 52
@@ -21,25 +22,68 @@ MACHINE = ["-M", "virt,virtualization=on,gic-version=3",
 # Without LPA2 the kernel caps PARange, hence KVM's IPA limit, to 48 bits,
 # as current server parts have it.
 CMDLINE = "console=ttyAMA0 panic=-1 loglevel=7 arm64.nolva"
-# Every mode must detect these.
-COMMON_EXPECT = [r"CPU features: detected: RAS Extension Support",
-                 r"kvm \[\d+\]: IPA Size Limit: 48 bits"]
+
+RAS = r"CPU features: detected: RAS Extension Support"
+
+
+def ipa(bits):
+    return rf"kvm \[\d+\]: IPA Size Limit: {bits} bits"
 
 
 @dataclass(frozen=True)
 class Target:
     name: str
-    cmdline: str
-    expect: str                 # regex that proves KVM initialised this mode
+    cpu: str
+    cmdline: str                # added to CMDLINE
+    expect: tuple               # regexes the console must show
+    reject: tuple = ()          # regexes it must not show
+    features: frozenset = frozenset()
+    timeout_scale: int = 1      # how much slower than VHE the tests run
+    default: bool = True        # run by `tb test`
+    qemu: str = "tcg"           # which QEMU build boots it (qemu_build.py)
+    smp: int = 2
+    memory: str = "4G"
+    why: str = ""
+
+    def qemu_args(self):
+        return ["-M", MACHINE, "-cpu", self.cpu, "-smp", str(self.smp),
+                "-m", self.memory, "-nographic", "-nic", "none",
+                "-no-reboot", "-monitor", "none", "-serial", "stdio"]
 
 
-TARGETS = {
-    t.name: t for t in [
-        Target("vhe", "",
-               r"kvm \[\d+\]: VHE mode initialized successfully"),
-        Target("nvhe", "kvm-arm.mode=nvhe",
-               r"kvm \[\d+\]: Hyp nVHE mode initialized successfully"),
-        Target("protected", "kvm-arm.mode=protected",
-               r"kvm \[\d+\]: Protected [hn]VHE mode initialized successfully"),
-    ]
-}
+# Features a test may require (suites.py):
+#   ras      the host CPU has FEAT_RAS (ESB, DISR_EL1, VSESR_EL2)
+#   vhe      KVM runs the host kernel at EL2
+#   pkvm     protected mode: KVM's hypervisor is isolated from the host
+#   nv       the guests can have EL2 (the selftests run their code at vEL2)
+#   passthrough  a guest can reach a device page the host maps into it
+TARGETS = {t.name: t for t in [
+    Target("vhe", MAX_CPU, "",
+           (r"kvm \[\d+\]: VHE mode initialized successfully", RAS, ipa(48)),
+           features=frozenset({"ras", "vhe", "passthrough"})),
+    Target("nvhe", MAX_CPU, "kvm-arm.mode=nvhe",
+           (r"kvm \[\d+\]: Hyp nVHE mode initialized successfully", RAS,
+            ipa(48)),
+           features=frozenset({"ras", "passthrough"})),
+    Target("protected", MAX_CPU, "kvm-arm.mode=protected",
+           (r"kvm \[\d+\]: Protected [hn]VHE mode initialized successfully",
+            RAS, ipa(48)),
+           features=frozenset({"ras", "pkvm"}),
+           why="pKVM does not map a passed-through device page into a "
+               "guest: KVM_RUN fails with EINVAL"),
+    Target("nested", MAX_CPU, "kvm-arm.mode=nested",
+           (r"kvm \[\d+\]: VHE\+NV2 mode initialized successfully", RAS,
+            ipa(48)),
+           features=frozenset({"ras", "vhe", "nv", "passthrough"}),
+           timeout_scale=10,
+           why="the selftests run their guests at vEL2, about 9 times "
+               "slower under TCG"),
+    # Cortex-A72: Armv8.0, no FEAT_RAS (no ESB, DISR_EL1 or VSESR_EL2, all
+    # SError syndromes implementation defined), no VHE, a 44-bit PARange.
+    Target("noras", "cortex-a72", "",
+           (r"kvm \[\d+\]: Hyp nVHE mode initialized successfully",
+            ipa(44)),
+           reject=(RAS,),
+           features=frozenset({"passthrough"}),
+           why="the v8.0 path: SErrors without RAS"),
+]}

@@ -1,17 +1,20 @@
 # SPDX-License-Identifier: GPL-2.0
 """The testbed's verbs. Each stage lives in its own file:
 
-  base.py       fetch Debian's linux-source-7.3 (or use KDIR=)
-  tree.py       work tree: base + `git am patches/`; export and check
-  lint.py       checkpatch --strict on patches/
-  build.py      config (allnoconfig + fragments), kernel, selftests
-  initramfs.py  /init (init/init.c) + tests into a cpio
-  targets.py    the QEMU targets (VHE, nVHE, protected) as data
-  suites.py     the test lists
-  qemu.py       boot a target, keep the console log
-  parse.py      console log -> verdict and summary table
-  review.py     each step builds, no new warnings, htmldocs, b4 am
-  bench.py      the benchmarks
+  debian.py      fetch Debian packages through a private apt configuration
+  tree.py        the Linux base (or KDIR=), the series applied; export, check
+  lint.py        checkpatch on the kernel series and on the QEMU patches
+  qemu_build.py  QEMU 10 from Debian's source with the project's patches
+  kernel.py      kernel configs and builds, the KVM selftests, tests/
+  review.py      each step builds, no new warnings, htmldocs, b4 am
+  targets.py     the hosts (VHE, nVHE, protected, nested, no RAS), as data
+  suites.py      which tests run where, and the plan `tb test` follows
+  initramfs.py   /init (init/init.c) + the tests into a cpio
+  vmm.py         the vmm suite: QEMU for arm64 (KVM), a guest, the driver
+  boot.py        boot a target, keep the console log
+  runner.py      a suite on a kernel on targets: initramfs, boot, parse
+  parse.py       console log -> verdict and summary table
+  bench.py       the benchmarks
 """
 
 import argparse
@@ -19,17 +22,18 @@ import os
 import shlex
 import sys
 import time
+import unittest
 
-import build
-import initramfs
+import kernel
 import lint
 import parse
-import qemu
+import qemu_build
 import review
+import runner
 import suites
 import targets
 import tree
-from common import BUILD, Failure, Stage, fmt_time, log
+from common import TESTBED, Failure, fmt_time, log
 
 
 def kdir():
@@ -40,13 +44,14 @@ def do_tree(args):
     tree.make_tree(kdir(), force=getattr(args, "force", False))
     tree.check()
     lint.checkpatch()
+    lint.qemu_checkpatch()
 
 
-def do_build(args, flavours=("base",)):
-    for flavour in flavours:
-        build.config(flavour)
-        build.kernel(flavour)
-    build.selftests()
+def do_build(args, kernels=("test",)):
+    qemu_build.build("tcg")
+    for name in kernels:
+        kernel.build(name)
+    kernel.selftests()
 
 
 def do_review(args):
@@ -56,36 +61,10 @@ def do_review(args):
     review.b4()
 
 
-def run_suite(suite, target_names, echo=False, flavour="base", tests=None,
-              sources=None):
-    tests = [t.on(flavour) for t in tests or suites.SUITES[suite]]
-    names = [t.binary for t in tests]
-    cpio = initramfs.make(f"{suite}-{flavour}", tests, sources=sources)
-    # Boot time plus every test's own timeout, plus slack.
-    budget = 120 + sum(t.timeout for t in tests)
-    results = []
-    for name in target_names:
-        with Stage("run", f"{name}: {len(tests)} tests, {flavour} "
-                   "kernel") as st:
-            path, _, timed_out = qemu.boot(name, build.image(flavour), cpio,
-                                           budget, echo=echo,
-                                           tag=f"{suite}-{flavour}")
-        xfail = {t.binary: t.xfail_reason(name) for t in tests
-                 if t.xfail_reason(name)}
-        with open(path, errors="replace") as f:
-            res = parse.parse(name, f.read(), names, timed_out, xfail)
-        res.seconds = st.seconds
-        res.log = path
-        results.append(res)
-        log("run", f"{name}: {'PASS' if res.ok else 'FAIL'}, boot to "
-            f"poweroff {fmt_time(st.seconds)} (log: {path})")
+def report(results):
     print()
-    print(parse.table(results, names))
+    print(parse.table(results))
     print()
-    return results
-
-
-def closing(results):
     passed, failed, skipped = parse.totals(results)
     print(f"{passed} passed, {failed} failed, {skipped} skipped", flush=True)
     return 0 if failed == 0 and all(r.ok for r in results) else 1
@@ -98,8 +77,8 @@ def do_run(args):
         unknown = set(args.tests) - {t.binary for t in tests}
         if unknown:
             raise Failure(f"not in suite {args.suite}: {', '.join(unknown)}")
-    return closing(run_suite(args.suite, args.targets, echo=args.verbose,
-                             flavour=args.flavour, tests=tests))
+    return report(runner.run(args.suite, args.targets, args.kernel,
+                             tests=tests, echo=args.verbose))
 
 
 def do_try(args):
@@ -110,35 +89,44 @@ def do_try(args):
         tests.append(suites.Test(name, tuple(shlex.split(args.args)),
                                  args.timeout))
         sources[name] = os.path.abspath(path)
-    return closing(run_suite("try-" + os.path.basename(args.binaries[0]),
-                             args.targets, echo=args.verbose,
-                             flavour=args.flavour, tests=tests,
-                             sources=sources))
+    return report(runner.run("try", args.targets, args.kernel, tests=tests,
+                             sources=sources, echo=args.verbose,
+                             tag="try-" + os.path.basename(args.binaries[0])))
 
 
 def do_parse(args):
+    t = targets.TARGETS[args.target]
     tests = suites.SUITES[args.suite]
-    names = [t.binary for t in tests]
-    xfail = {t.binary: t.xfail_reason(args.target) for t in tests
-             if t.xfail_reason(args.target)}
+    xfail = {x.binary: x.xfail_reason(t) for x in tests if x.xfail_reason(t)}
+    skipped = {x.binary: "needs " + ", ".join(x.missing(t)) for x in tests
+               if x.missing(t)}
     with open(args.log, errors="replace") as f:
-        res = parse.parse(args.target, f.read(), names, xfail=xfail)
-    print(parse.table([res], names))
-    return closing([res])
+        res = parse.parse(t, f.read(), [x.binary for x in tests],
+                          xfail=xfail, skipped=skipped)
+    return report([res])
+
+
+def do_selftest(args):
+    """The testbed's own tests (the parser on saved console logs)."""
+    suite = unittest.defaultTestLoader.discover(TESTBED, pattern="test_*.py")
+    result = unittest.TextTestRunner(verbosity=2).run(suite)
+    return 0 if result.wasSuccessful() else 1
 
 
 def do_test(args):
-    """The whole suite on the test kernel, then on the debug kernel, where a
-    lockdep, KASAN, UBSAN or kmemleak report fails the run as a test does."""
+    """Everything: the tree and its lint, QEMU and the kernels, the review
+    checks, then every run of the plan (suites.PLAN)."""
     start = time.monotonic()
+    if do_selftest(args):
+        raise Failure("the testbed's own tests failed")
     do_tree(args)
-    do_build(args, flavours=list(build.FLAVOURS))
+    do_build(args, kernels=list(kernel.KERNELS))
     do_review(args)
     results = []
-    for flavour in build.FLAVOURS:
-        results += run_suite("all", args.targets, flavour=flavour)
+    for suite, names, kernel_name in suites.PLAN:
+        results += runner.run(suite, names, kernel_name)
     log("test", f"total {fmt_time(time.monotonic() - start)}")
-    return closing(results)
+    return report(results)
 
 
 def do_demo(args):
@@ -146,9 +134,9 @@ def do_demo(args):
     do_tree(args)
     do_build(args)
     print("\nThe SError flow, as the tests drive it (VHE host):\n")
-    results = run_suite("serror", args.targets, echo=True)
+    results = runner.run("serror", args.targets, "test", echo=True)
     log("demo", f"total {fmt_time(time.monotonic() - start)}")
-    return closing(results)
+    return report(results)
 
 
 def do_bench(args):
@@ -161,6 +149,7 @@ def main():
                                 formatter_class=argparse.RawTextHelpFormatter)
     sub = p.add_subparsers(dest="verb", required=True)
     all_targets = list(targets.TARGETS)
+    all_kernels = list(kernel.KERNELS)
 
     def add(name, fn, help_text, with_targets=None):
         sp = sub.add_parser(name, help=help_text)
@@ -176,34 +165,38 @@ def main():
     add("export", lambda a: tree.export(), "work tree -> patches/ and "
         "created files")
     add("check", lambda a: tree.check(), "repo kernel-path files == series")
-    add("lint", lambda a: lint.checkpatch(), "checkpatch --strict on patches/")
-    sp = add("build", lambda a: do_build(a, a.flavours),
-             "config, kernel(s) and selftests")
-    sp.add_argument("--flavours", nargs="+", choices=list(build.FLAVOURS),
-                    default=["base"])
+    add("lint", lambda a: (lint.checkpatch(), lint.qemu_checkpatch()),
+        "checkpatch on patches/ and qemu/")
+    add("qemu", lambda a: qemu_build.build("tcg"),
+        "build QEMU with the project's patches")
+    sp = add("build", lambda a: do_build(a, a.kernels),
+             "QEMU, kernel(s), selftests and tests/")
+    sp.add_argument("--kernels", nargs="+", choices=all_kernels,
+                    default=["test"])
     add("review", do_review, "each step builds; no new W=1, kernel-doc, "
         "htmldocs warnings; b4 am")
     add("steps", lambda a: review.steps(), "build each step of the series")
-    sp = add("run", do_run, "boot the targets and run a suite", all_targets)
+    default = [t for t in all_targets if targets.TARGETS[t].default]
+    sp = add("run", do_run, "boot targets and run a suite", default)
     sp.add_argument("--suite", choices=list(suites.SUITES), default="all")
     sp.add_argument("--tests", nargs="+", metavar="BINARY",
                     help="only these tests of the suite")
-    sp.add_argument("--flavour", choices=list(build.FLAVOURS), default="base")
+    sp.add_argument("--kernel", choices=all_kernels, default="test")
     sp.add_argument("-v", "--verbose", action="store_true",
                     help="show the console as it runs")
-    sp = add("try", do_try, "boot test binaries built elsewhere", all_targets)
+    sp = add("try", do_try, "boot test binaries built elsewhere", ["vhe"])
     sp.add_argument("binaries", nargs="+", metavar="BINARY")
     sp.add_argument("--args", default="",
                     help='arguments, one string: --args="-n 1000"')
     sp.add_argument("--timeout", type=int, default=300)
-    sp.add_argument("--flavour", choices=list(build.FLAVOURS), default="base")
+    sp.add_argument("--kernel", choices=all_kernels, default="test")
     sp.add_argument("-v", "--verbose", action="store_true")
     sp = add("parse", do_parse, "verdict for a console log")
     sp.add_argument("target", choices=all_targets)
     sp.add_argument("log")
     sp.add_argument("--suite", choices=list(suites.SUITES), default="all")
-    add("test", do_test, "tree, build, the whole suite in every mode",
-        all_targets)
+    add("selftest", do_selftest, "the testbed's own tests")
+    add("test", do_test, "everything: tree, builds, review, every run")
     add("demo", do_demo, "tree, build, the SError tests with their output",
         ["vhe"])
     sp = add("bench", do_bench, "benchmarks: hot path, round trip, testbed")

@@ -1,10 +1,17 @@
 # SPDX-License-Identifier: GPL-2.0
-"""Stage 2, tree: a git work tree with the series applied, and the way back.
+"""Stage tree: the Linux base, a git work tree with the series applied, and
+the way back.
 
-  make_tree()  base commit (tag "base"), then `git am` of patches/ in order.
-  export()     `git format-patch` of base..HEAD into patches/, deterministic,
-               with the cover letter from series/cover-letter.txt, and a copy
-               of every file the series creates at its kernel path here.
+The base is Debian's linux-source-7.3 (from trixie-backports, fetched by
+debian.py), or the user's own git tree given as KDIR=/path/to/linux.
+
+  make_tree()  the base commit (tag "upstream"), then `git am` of patches/.
+  make_upstream_tree()  a second work tree at "upstream", for the kernel
+               without the series.
+  export()     `git format-patch` of upstream..HEAD into patches/,
+               deterministic, with the cover letter from
+               series/cover-letter.txt, and a copy of every file the series
+               creates at its kernel path here.
   check()      the repo's kernel-path files are exactly what the series
                creates, byte for byte.
 """
@@ -16,9 +23,9 @@ import re
 import shutil
 import subprocess
 
-import base
-from common import (BUILD, KERNEL_PATHS, PATCHES, REPO, SERIES, TREE, Failure,
-                    Stage, git, log, run)
+import debian
+from common import (BUILD, CACHE, KERNEL_PATHS, PATCHES, REPO, SERIES, TREE,
+                    Failure, Stage, git, log, run)
 
 BASE_DATE = "2026-01-01T00:00:00Z"
 # The placeholder author of the series (and so of its cover letter): no
@@ -26,6 +33,26 @@ BASE_DATE = "2026-01-01T00:00:00Z"
 SERIES_AUTHOR = {"GIT_COMMITTER_NAME": "kvm-serror-series",
                  "GIT_COMMITTER_EMAIL": "kvm-serror-series@example.invalid"}
 COVER = os.path.join(SERIES, "cover-letter.txt")
+UPSTREAM = "upstream"           # the tag of the base commit
+PACKAGE = "linux-source-7.3"
+SUITE = "trixie-backports"
+
+
+def upstream_tree():
+    return os.path.join(BUILD, "upstream", "linux")
+
+
+def _debian_tarball():
+    """Download linux-source-7.3 once; return (tarball path, version)."""
+    deb = debian.download(PACKAGE, SUITE, os.path.join(CACHE, "debs"))
+    version = debian.version(deb)
+    unpacked = os.path.join(CACHE, f"{PACKAGE}-{version}")
+    tarball = os.path.join(unpacked, "usr", "src", f"{PACKAGE}.tar.xz")
+    if not os.path.exists(tarball):
+        with Stage("tree", f"unpack {os.path.basename(deb)}"):
+            run(["dpkg-deb", "-x", deb, unpacked])
+    log("tree", f"Debian {PACKAGE} {version}: {tarball}")
+    return tarball, version
 
 
 def series_patches():
@@ -36,7 +63,7 @@ def series_patches():
 
 def _has_base():
     return (os.path.isdir(os.path.join(TREE, ".git")) and
-            git("rev-parse", "-q", "--verify", "refs/tags/base",
+            git("rev-parse", "-q", "--verify", f"refs/tags/{UPSTREAM}",
                 check=False).strip() != "")
 
 
@@ -47,10 +74,10 @@ def _create(kdir):
     if kdir:
         with Stage("tree", f"clone {kdir} (shared objects)"):
             run(["git", "clone", "-q", "--shared", kdir, TREE])
-            git("tag", "base", "HEAD")
+            git("tag", UPSTREAM, "HEAD")
         return
 
-    tarball, version = base.debian_tarball()
+    tarball, version = _debian_tarball()
     with Stage("tree", "untar and commit the base"):
         tmp = TREE + ".tmp"
         shutil.rmtree(tmp, ignore_errors=True)
@@ -63,7 +90,7 @@ def _create(kdir):
         git("commit", "-q", "-m",
             f"Linux {kernel_version()} (Debian linux-source-7.3 {version})",
             env={"GIT_AUTHOR_DATE": BASE_DATE})
-        git("tag", "base")
+        git("tag", UPSTREAM)
 
 
 def kernel_version():
@@ -75,20 +102,21 @@ def kernel_version():
 
 
 def _series_in_tree():
-    """Patch ids of base..HEAD, to compare with patches/ cheaply."""
-    out = git("log", "--reverse", "--format=%H", "base..HEAD").split()
+    """The commits of the series, oldest first."""
+    out = git("log", "--reverse", "--format=%H", f"{UPSTREAM}..HEAD").split()
     return out
 
 
 def make_tree(kdir=None, force=False):
-    """Create the work tree if needed, reset it to base and apply patches/."""
+    """Create the work tree if needed, reset it to the base and apply
+    patches/."""
     if kdir and _has_base():
         origin = git("config", "--get", "remote.origin.url", check=False).strip()
         if os.path.realpath(origin) != os.path.realpath(kdir):
             force = True
     if not _has_base() or (kdir and force):
         _create(kdir)
-    log("tree", f"base: {git('log', '-1', '--format=%h %s', 'base').strip()}")
+    log("tree", f"base: {git('log', '-1', '--format=%h %s', UPSTREAM).strip()}")
 
     patches = series_patches()
     if _series_in_tree() and not force:
@@ -102,8 +130,8 @@ def make_tree(kdir=None, force=False):
 
     with Stage("tree", f"apply {len(patches)} patches with git am"):
         git("am", "--abort", check=False)
-        git("checkout", "-q", "-B", "series", "base")
-        git("reset", "-q", "--hard", "base")
+        git("checkout", "-q", "-B", "series", UPSTREAM)
+        git("reset", "-q", "--hard", UPSTREAM)
         for p in patches:
             res = git("am", "-q", p, check=False, full=True)
             if res.returncode:
@@ -115,13 +143,14 @@ def make_tree(kdir=None, force=False):
 
 
 def _same_as_patches(patches):
-    """True when base..HEAD is the series in patches/ (same patch ids)."""
+    """True when upstream..HEAD is the series in patches/ (same patch
+    ids)."""
     def ids(text):
         res = subprocess.run(["git", "patch-id", "--stable"], input=text,
                              text=True, capture_output=True, cwd=TREE)
         return [line.split()[0] for line in res.stdout.splitlines()]
 
-    tree_ids = ids(git("format-patch", "--stdout", "base..HEAD"))
+    tree_ids = ids(git("format-patch", "--stdout", f"{UPSTREAM}..HEAD"))
     file_ids = []
     for p in patches:
         with open(p) as f:
@@ -130,7 +159,7 @@ def _same_as_patches(patches):
 
 
 def _created_files():
-    out = git("diff", "--name-only", "--diff-filter=A", "base", "HEAD")
+    out = git("diff", "--name-only", "--diff-filter=A", UPSTREAM, "HEAD")
     return sorted(out.split())
 
 
@@ -153,10 +182,11 @@ def _check_created_tracked():
 
 
 def export():
-    """format-patch base..HEAD into patches/ and copy the files it creates."""
+    """format-patch upstream..HEAD into patches/ and copy the files it
+    creates."""
     if not _has_base():
         raise Failure("no work tree: run 'tb tree' first")
-    with Stage("export", "git format-patch base..HEAD"):
+    with Stage("export", f"git format-patch {UPSTREAM}..HEAD"):
         for old in glob.glob(os.path.join(PATCHES, "*.patch")):
             os.remove(old)
         os.makedirs(PATCHES, exist_ok=True)
@@ -167,7 +197,7 @@ def export():
                 "--no-signature", "--no-numbered-files", "--thread=shallow",
                 "-o", PATCHES,
                 *[f"--to={a}" for a in to], *[f"--cc={a}" for a in cc],
-                "base..HEAD", env=SERIES_AUTHOR)
+                f"{UPSTREAM}..HEAD", env=SERIES_AUTHOR)
             _fill_cover_letter()
             _mail_headers()
         log("export", f"{count} patches in patches/")
@@ -180,7 +210,7 @@ def _recipients():
     scripts/get_maintainer.pl finds them for the whole series."""
     series = os.path.join(BUILD, "series.mbox")
     with open(series, "w") as f:
-        f.write(git("format-patch", "--stdout", "base..HEAD"))
+        f.write(git("format-patch", "--stdout", f"{UPSTREAM}..HEAD"))
     res = subprocess.run([os.path.join(TREE, "scripts/get_maintainer.pl"),
                           "--no-git", "--no-git-fallback", series],
                          cwd=TREE, capture_output=True, text=True)
@@ -270,3 +300,14 @@ def check():
         raise Failure(f"{len(problems)} kernel-path files disagree with the "
                       "series: run 'tb export' after changing the tree")
     log("check", f"{len(created)} files created by the series match the repo")
+
+
+def make_upstream_tree():
+    """A git worktree of the work tree at the base, for the kernel without
+    the series; laid out like build/ (linux/ beside its kbuild folders)."""
+    wt = upstream_tree()
+    if not os.path.isdir(wt):
+        os.makedirs(os.path.dirname(wt), exist_ok=True)
+        git("worktree", "prune")
+        git("worktree", "add", "-q", "--detach", wt, UPSTREAM)
+    git("checkout", "-q", "--force", "--detach", UPSTREAM, cwd=wt)

@@ -1,0 +1,90 @@
+# SPDX-License-Identifier: GPL-2.0
+"""Debian packages the testbed fetches without touching the system's apt
+configuration: a private sources list, lists and cache under the testbed's
+cache folder, one per suite. Serves the Linux base (linux-source-7.3 from
+trixie-backports), the QEMU source (trixie's source package) and the meson
+that QEMU 10 needs (bookworm-backports).
+"""
+
+import glob
+import os
+
+from common import CACHE, Failure, Stage, run
+
+MIRROR = "http://deb.debian.org/debian"
+KEYRING = "/usr/share/keyrings/debian-archive-keyring.gpg"
+
+
+def _apt(suite, kind="deb", arch=None, refresh=False):
+    """apt-get options for a private configuration that sees one suite (of
+    one architecture), and its folder. The lists are fetched once."""
+    aptdir = os.path.join(CACHE, "apt", "-".join(filter(None, (suite, kind,
+                                                              arch))))
+    for sub in ("lists/partial", "cache/archives/partial"):
+        os.makedirs(os.path.join(aptdir, sub), exist_ok=True)
+    sources = os.path.join(aptdir, "sources.list")
+    with open(sources, "w") as f:
+        f.write(f"{kind} [signed-by={KEYRING}] {MIRROR} {suite} main\n")
+    opts = ["-o", f"Dir::Etc::SourceList={sources}",
+            "-o", "Dir::Etc::SourceParts=/dev/null",
+            "-o", f"Dir::State::Lists={aptdir}/lists",
+            "-o", f"Dir::Cache={aptdir}/cache",
+            "-o", "Debug::NoLocking=1"]
+    if arch:
+        opts += ["-o", f"APT::Architectures::={arch}",
+                 "-o", f"APT::Architecture={arch}"]
+    fetched = [n for n in os.listdir(os.path.join(aptdir, "lists"))
+               if n != "partial"]
+    if refresh or not fetched:
+        run(["apt-get", *opts, "-q", "update"],
+            logfile=os.path.join(aptdir, "update.log"))
+    return opts, aptdir
+
+
+def _apt_get(suite, kind, arch, verb, dest, log):
+    """apt-get @verb in @dest; on failure refresh the lists and try again
+    (an old list names a version the mirror no longer has)."""
+    for refresh in (False, True):
+        opts, aptdir = _apt(suite, kind, arch, refresh)
+        res = run(["apt-get", *opts, "-q", *verb], cwd=dest,
+                  logfile=os.path.join(aptdir, log), check=refresh)
+        if res.returncode == 0:
+            return
+
+
+def download(package, suite, dest, arch=None):
+    """The .deb of @package (of @arch, default the machine's) from @suite,
+    downloaded once into @dest."""
+    pattern = f"{package}_*_{arch or '*'}.deb"
+    debs = sorted(glob.glob(os.path.join(dest, pattern)))
+    if not debs:
+        os.makedirs(dest, exist_ok=True)
+        with Stage("fetch", f"apt-get download {package} ({suite}"
+                   f"{', ' + arch if arch else ''})"):
+            _apt_get(suite, "deb", arch, ["download", package], dest,
+                     f"download-{package}.log")
+        debs = sorted(glob.glob(os.path.join(dest, pattern)))
+        if not debs:
+            raise Failure(f"apt-get download left no {package} .deb in {dest}")
+    return debs[-1]
+
+
+def source(package, suite, dest):
+    """The source package of @package from @suite (.dsc and tarballs),
+    downloaded once into @dest. Returns the .dsc."""
+    dscs = sorted(glob.glob(os.path.join(dest, f"{package}_*.dsc")))
+    if not dscs:
+        os.makedirs(dest, exist_ok=True)
+        with Stage("fetch", f"apt-get source {package} ({suite})"):
+            _apt_get(suite, "deb-src", None,
+                     ["source", "--download-only", package], dest,
+                     f"source-{package}.log")
+        dscs = sorted(glob.glob(os.path.join(dest, f"{package}_*.dsc")))
+        if not dscs:
+            raise Failure(f"apt-get source left no {package} .dsc in {dest}")
+    return dscs[-1]
+
+
+def version(path):
+    """The version in a .deb or .dsc file name."""
+    return os.path.basename(path).split("_")[1].removesuffix(".dsc")

@@ -1,0 +1,771 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The vmm suite's driver: QEMU's serror-policy end to end, on an arm64 host
+ * of the testbed (a target's kernel, under the x86 QEMU with the error
+ * injector), with a real VMM and a real guest kernel.
+ *
+ * Each case starts QEMU (the static KVM-only build, /vmm/qemu-system-aarch64)
+ * with -accel kvm,serror-policy=..., boots the guest (/vmm/Image with
+ * /vmm/guest.cpio.gz, whose /init is guest_init.c), waits until the guest
+ * says that it is up, and arms the outer machine's error injector from here,
+ * the host: SERROR_IN_GUEST with CPU = all ones, so that a physical SError
+ * with the case's syndrome is raised when a PE next enters a guest, i.e.
+ * while our guest runs. The guest never touches the device. Then it checks
+ * what the guest's console, QEMU's standard error (the trace event) and QMP
+ * (the ARM_SERROR event, the run state) show.
+ *
+ * The guest's console is QEMU's standard output (-nographic), QMP a pair of
+ * FIFOs (-chardev pipe): the host kernel has no sockets. Their lines are
+ * passed through as "# guest: ", "# qemu: " and "# qmp: ".
+ *
+ * Output is TAP, as the KVM selftests print it; the exit status is 0 when
+ * every case that ran passed, 4 (KSFT_SKIP) when none could run, else 1.
+ *
+ * Usage: vmm_serror [-d DIR] [-t SECONDS]
+ *   -d  where qemu-system-aarch64, Image and guest.cpio.gz are (/vmm)
+ *   -t  how long to wait for each thing a case expects (300)
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/kvm.h>
+
+#define KSFT_PASS	0
+#define KSFT_FAIL	1
+#define KSFT_SKIP	4
+
+/* QEMU's Arm error injector (hw/misc/arm_error_injector.c) */
+#define ERRINJ_COMPATIBLE	"qemu,arm-error-injector"
+#define ERRINJ_ID		0x00
+#define ERRINJ_CPU		0x08
+#define ERRINJ_SERROR_IN_GUEST	0x20
+#define ERRINJ_COUNT		0x30
+#define ERRINJ_ID_VALUE		0x53457272
+#define ERRINJ_ANY_CPU		UINT64_MAX
+
+/* SError syndromes: ISS = AET | DFSC (asynchronous SError, 0x11) */
+#define ISS_UEU			0x411
+#define ISS_UEO			0x811
+#define ISS_UER			0xc11
+#define SERROR_ESR(iss)		((0x2fULL << 26) | (1ULL << 25) | (iss))
+/* KVM's own syndrome for the SErrors it reflects: IDS only */
+#define KVM_DEFAULT_ESR		SERROR_ESR(1ULL << 24)
+
+#define MARK_UP			"vmm-guest: up"
+#define MARK_DONE		"vmm-guest: done"
+#define QMP_FIFO		"/tmp/vmm-qmp"
+
+static const char *dir = "/vmm";
+static int wait_seconds = 300;
+static volatile uint64_t *errinj;
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void note(const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("# ");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+}
+
+/* One of QEMU's outputs: all of it, for the checks, and the line being read. */
+struct stream {
+	const char *prefix;
+	int fd;
+	char *text;
+	size_t len, cap;
+	char line[1024];
+	size_t line_len;
+};
+
+struct qemu {
+	pid_t pid;
+	int status;		/* when it exited */
+	bool exited;
+	int qmp_in;		/* our commands to QEMU */
+	struct stream con, err, qmp;
+};
+
+static void stream_add(struct stream *s, const char *buf, size_t n)
+{
+	size_t i;
+
+	if (s->len + n + 1 > s->cap) {
+		s->cap = (s->len + n + 1) * 2;
+		s->text = realloc(s->text, s->cap);
+		if (!s->text) {
+			perror("realloc");
+			exit(KSFT_FAIL);
+		}
+	}
+	memcpy(s->text + s->len, buf, n);
+	s->len += n;
+	s->text[s->len] = '\0';
+
+	for (i = 0; i < n; i++) {
+		char c = buf[i];
+
+		if (c == '\r')
+			continue;
+		if (c != '\n' && s->line_len < sizeof(s->line) - 1) {
+			s->line[s->line_len++] = c;
+			continue;
+		}
+		s->line[s->line_len] = '\0';
+		note("%s%s", s->prefix, s->line);
+		s->line_len = 0;
+	}
+}
+
+/* Read what QEMU printed for up to @timeout seconds; notice its exit. */
+static void pump(struct qemu *q, double timeout)
+{
+	struct stream *streams[] = { &q->con, &q->err, &q->qmp };
+	struct pollfd pfd[3];
+	char buf[4096];
+	int i, n;
+
+	for (i = 0; i < 3; i++) {
+		pfd[i].fd = streams[i]->fd;
+		pfd[i].events = POLLIN;
+	}
+	n = poll(pfd, 3, (int)(timeout * 1000));
+	for (i = 0; n > 0 && i < 3; i++) {
+		ssize_t got;
+
+		if (!(pfd[i].revents & (POLLIN | POLLHUP | POLLERR)))
+			continue;
+		got = read(streams[i]->fd, buf, sizeof(buf));
+		if (got > 0) {
+			stream_add(streams[i], buf, got);
+		} else if (got == 0 || errno != EAGAIN) {
+			/* End of file: poll() ignores a negative fd. */
+			close(streams[i]->fd);
+			streams[i]->fd = -1;
+		}
+	}
+	if (!q->exited && waitpid(q->pid, &q->status, WNOHANG) == q->pid)
+		q->exited = true;
+}
+
+/*
+ * Whether QEMU is gone: exited, its outputs read to the end, and what it
+ * wrote to QMP read too.
+ */
+static bool gone(struct qemu *q)
+{
+	char buf[4096];
+	ssize_t got;
+
+	if (!q->exited || q->con.fd >= 0 || q->err.fd >= 0)
+		return false;
+	while ((got = read(q->qmp.fd, buf, sizeof(buf))) > 0)
+		stream_add(&q->qmp, buf, got);
+	return true;
+}
+
+/* Wait until @s shows @what after offset @from, or QEMU is gone. */
+static bool wait_for(struct qemu *q, struct stream *s, size_t from,
+		     const char *what, int seconds)
+{
+	double deadline = now() + seconds;
+
+	for (;;) {
+		if (s->len > from && strstr(s->text + from, what))
+			return true;
+		if (now() > deadline) {
+			note("timed out after %d s waiting for \"%s\"", seconds,
+			     what);
+			return false;
+		}
+		if (gone(q)) {
+			if (s->len > from && strstr(s->text + from, what))
+				return true;
+			note("QEMU is gone; \"%s\" never came", what);
+			return false;
+		}
+		pump(q, 0.2);
+	}
+}
+
+/* Wait for QEMU to exit by itself; returns its wait status, or -1. */
+static int wait_exit(struct qemu *q, int seconds)
+{
+	double deadline = now() + seconds;
+
+	while (!gone(q)) {
+		if (now() > deadline) {
+			note("QEMU still running after %d s", seconds);
+			return -1;
+		}
+		pump(q, 0.2);
+	}
+	return q->status;
+}
+
+static void qmp_send(struct qemu *q, const char *cmd)
+{
+	note("qmp> %s", cmd);
+	if (write(q->qmp_in, cmd, strlen(cmd)) < 0 ||
+	    write(q->qmp_in, "\n", 1) < 0)
+		note("writing to QMP: %s", strerror(errno));
+}
+
+static int open_nonblock_pipe(int fds[2])
+{
+	if (pipe2(fds, O_CLOEXEC))
+		return -1;
+	return fcntl(fds[0], F_SETFL, O_NONBLOCK);
+}
+
+/*
+ * Start QEMU with -accel kvm and @accel_opts (",serror-policy=..." or "").
+ * Its standard output is the guest's console, its standard error its
+ * messages and the trace log, QMP the FIFOs QMP_FIFO.in/.out.
+ */
+static bool qemu_start(struct qemu *q, const char *accel_opts)
+{
+	char qemu[256], image[256], initrd[256], accel[128], in[64], out[64];
+	int con[2], err[2];
+
+	memset(q, 0, sizeof(*q));
+	q->con.prefix = "guest: ";
+	q->err.prefix = "qemu: ";
+	q->qmp.prefix = "qmp: ";
+	snprintf(qemu, sizeof(qemu), "%s/qemu-system-aarch64", dir);
+	snprintf(image, sizeof(image), "%s/Image", dir);
+	snprintf(initrd, sizeof(initrd), "%s/guest.cpio.gz", dir);
+	snprintf(accel, sizeof(accel), "kvm%s", accel_opts);
+	snprintf(in, sizeof(in), "%s.in", QMP_FIFO);
+	snprintf(out, sizeof(out), "%s.out", QMP_FIFO);
+
+	unlink(in);
+	unlink(out);
+	if (mkfifo(in, 0600) || mkfifo(out, 0600)) {
+		note("mkfifo %s: %s", QMP_FIFO, strerror(errno));
+		return false;
+	}
+	/* O_RDWR: a FIFO opened so does not wait for the other end. */
+	q->qmp_in = open(in, O_RDWR | O_CLOEXEC);
+	q->qmp.fd = open(out, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (q->qmp_in < 0 || q->qmp.fd < 0 ||
+	    open_nonblock_pipe(con) || open_nonblock_pipe(err)) {
+		note("QMP FIFOs, pipes: %s", strerror(errno));
+		return false;
+	}
+	q->con.fd = con[0];
+	q->err.fd = err[0];
+
+	char *argv[] = {
+		qemu, "-accel", accel,
+		"-M", "virt,gic-version=3", "-cpu", "host", "-smp", "1",
+		"-m", "256M", "-nographic", "-nic", "none", "-no-reboot",
+		"-chardev", "pipe,id=qmp,path=" QMP_FIFO,
+		"-mon", "chardev=qmp,mode=control",
+		"-trace", "kvm_arm_handle_serror",
+		"-kernel", image, "-initrd", initrd,
+		"-append", "console=ttyAMA0 panic=-1 loglevel=4",
+		NULL,
+	};
+	char cmdline[1024] = "";
+	int i;
+
+	for (i = 0; argv[i]; i++) {
+		strncat(cmdline, argv[i], sizeof(cmdline) - strlen(cmdline) - 2);
+		strcat(cmdline, " ");
+	}
+	note("$ %s", cmdline);
+
+	q->pid = fork();
+	if (q->pid < 0) {
+		note("fork: %s", strerror(errno));
+		return false;
+	}
+	if (q->pid == 0) {
+		int null = open("/dev/null", O_RDONLY);
+
+		dup2(null, 0);
+		dup2(con[1], 1);
+		dup2(err[1], 2);
+		execv(qemu, argv);
+		fprintf(stderr, "exec %s: %s\n", qemu, strerror(errno));
+		_exit(127);
+	}
+	close(con[1]);
+	close(err[1]);
+	qmp_send(q, "{\"execute\": \"qmp_capabilities\"}");
+	return true;
+}
+
+static void qemu_stop(struct qemu *q)
+{
+	if (q->pid > 0 && !q->exited) {
+		kill(q->pid, SIGKILL);
+		waitpid(q->pid, &q->status, 0);
+		q->exited = true;
+	}
+	if (q->con.fd >= 0)
+		close(q->con.fd);
+	if (q->err.fd >= 0)
+		close(q->err.fd);
+	if (q->qmp.fd >= 0)
+		close(q->qmp.fd);
+	if (q->qmp_in >= 0)
+		close(q->qmp_in);
+	free(q->con.text);
+	free(q->err.text);
+	free(q->qmp.text);
+	memset(q, 0, sizeof(*q));
+}
+
+/* The error injector's page, found in the device tree, from /dev/mem. */
+static const char *errinj_open(void)
+{
+	static char why[256];
+	const char *root = "/sys/firmware/devicetree/base";
+	char path[512], buf[64];
+	uint64_t pa = 0;
+	bool found = false;
+	struct dirent *de;
+	void *page;
+	DIR *d;
+	int fd;
+
+	d = opendir(root);
+	while (d && !found && (de = readdir(d))) {
+		FILE *f;
+
+		if (strncmp(de->d_name, "error-injector@", 15))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s/compatible", root,
+			 de->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		memset(buf, 0, sizeof(buf));
+		found = fread(buf, 1, sizeof(buf) - 1, f) > 0 &&
+			!strcmp(buf, ERRINJ_COMPATIBLE);
+		fclose(f);
+		snprintf(path, sizeof(path), "%s/%s/reg", root, de->d_name);
+		f = fopen(path, "r");
+		found = found && f && fread(&pa, sizeof(pa), 1, f) == 1;
+		if (f)
+			fclose(f);
+	}
+	if (d)
+		closedir(d);
+	if (!found)
+		return "no error injector in the device tree "
+		       "(QEMU -M virt,error-injector=on)";
+
+	fd = open("/dev/mem", O_RDWR | O_SYNC);
+	if (fd < 0) {
+		snprintf(why, sizeof(why), "/dev/mem: %s", strerror(errno));
+		return why;
+	}
+	page = mmap(NULL, getpagesize(), PROT_READ | PROT_WRITE, MAP_SHARED,
+		    fd, be64toh(pa));
+	close(fd);
+	if (page == MAP_FAILED) {
+		snprintf(why, sizeof(why), "mmap of the error injector: %s",
+			 strerror(errno));
+		return why;
+	}
+	errinj = page;
+	if (errinj[ERRINJ_ID / 8] != ERRINJ_ID_VALUE)
+		return "the error injector's ID register is wrong";
+	note("error injector at 0x%" PRIx64, be64toh(pa));
+	return NULL;
+}
+
+static uint64_t errinj_count(void)
+{
+	return errinj[ERRINJ_COUNT / 8];
+}
+
+/* A physical SError with @iss on whichever PE next enters a guest. */
+static void errinj_arm_in_guest(uint64_t iss)
+{
+	note("arming the error injector: SERROR_IN_GUEST, any PE, ISS 0x%" PRIx64,
+	     iss);
+	errinj[ERRINJ_CPU / 8] = ERRINJ_ANY_CPU;
+	errinj[ERRINJ_SERROR_IN_GUEST / 8] = iss;
+}
+
+/* Whether this host's KVM offers KVM_CAP_ARM_SERROR_TO_USER to a VM. */
+static bool kvm_has_serror_to_user(void)
+{
+	int kvm, vm, ret = 0;
+
+	kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (kvm < 0)
+		return false;
+	vm = ioctl(kvm, KVM_CREATE_VM, 0);
+	if (vm >= 0) {
+		ret = ioctl(vm, KVM_CHECK_EXTENSION, KVM_CAP_ARM_SERROR_TO_USER);
+		close(vm);
+	}
+	close(kvm);
+	return ret > 0;
+}
+
+static int failures;
+
+static bool check(bool ok, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	note("%s: %s", ok ? "yes" : "NO", buf);
+	if (!ok)
+		failures++;
+	return ok;
+}
+
+/* The line of @s, after @from, that has @what; NULL if none. */
+static const char *line_with(struct stream *s, size_t from, const char *what,
+			     char *line, size_t len)
+{
+	const char *p, *start, *end;
+
+	if (s->len <= from)
+		return NULL;
+	p = strstr(s->text + from, what);
+	if (!p)
+		return NULL;
+	for (start = p; start > s->text && start[-1] != '\n'; start--)
+		;
+	end = strchrnul(p, '\n');
+	snprintf(line, len, "%.*s", (int)(end - start), start);
+	return line;
+}
+
+/*
+ * Check the ARM_SERROR event of @q after @from: vCPU 0, syndrome @esr, the
+ * action @action.
+ */
+static void check_event(struct qemu *q, size_t from, uint64_t esr,
+			const char *action)
+{
+	char line[1024], want[64];
+
+	if (!check(wait_for(q, &q->qmp, from, "\"ARM_SERROR\"", wait_seconds),
+		   "QMP event ARM_SERROR"))
+		return;
+	line_with(&q->qmp, from, "\"ARM_SERROR\"", line, sizeof(line));
+	check(strstr(line, "\"cpu-index\": 0"), "it names vCPU 0");
+	snprintf(want, sizeof(want), "\"esr\": %" PRIu64, esr);
+	check(strstr(line, want), "it has the syndrome 0x%" PRIx64 " (%s)",
+	      esr, want);
+	check(strstr(line, "\"pending\": "), "it says whether it was pending");
+	snprintf(want, sizeof(want), "\"action\": \"%s\"", action);
+	check(strstr(line, want), "it says what QEMU did (%s)", want);
+}
+
+/* The trace event on QEMU's standard error, after @from. */
+static void check_trace(struct qemu *q, size_t from, uint64_t esr)
+{
+	char want[128];
+
+	snprintf(want, sizeof(want), "kvm_arm_handle_serror cpu 0 esr 0x%"
+		 PRIx64 " flags 0x", esr);
+	check(wait_for(q, &q->err, from, want, 10), "trace: \"%s\"", want);
+}
+
+/* The guest's own report of an SError with syndrome @esr. */
+static void check_guest_serror(struct qemu *q, size_t from, uint64_t esr)
+{
+	char want[128];
+
+	snprintf(want, sizeof(want), "SError Interrupt on CPU0, code 0x%016"
+		 PRIx64, esr);
+	check(wait_for(q, &q->con, from, want, wait_seconds),
+	      "the guest reports \"%s\"", want);
+}
+
+/* Start QEMU with @opts and wait for the guest; arm an SError with @iss. */
+static bool boot_and_arm(struct qemu *q, const char *opts, uint64_t iss,
+			 uint64_t *count, size_t *con, size_t *qmp, size_t *err)
+{
+	if (!qemu_start(q, opts))
+		return check(false, "QEMU started");
+	if (!check(wait_for(q, &q->con, 0, MARK_UP, wait_seconds),
+		   "the guest is up (\"%s\")", MARK_UP))
+		return false;
+	*count = errinj_count();
+	*con = q->con.len;
+	*qmp = q->qmp.len;
+	*err = q->err.len;
+	errinj_arm_in_guest(iss);
+	return true;
+}
+
+static void check_raised(uint64_t before)
+{
+	uint64_t after = errinj_count();
+
+	check(after == before + 1, "the injector raised the SError (COUNT %"
+	      PRIu64 " -> %" PRIu64 ")", before, after);
+}
+
+/* Forward a RAS UER error: the guest takes an SError with that syndrome. */
+static void case_forward_uer(void)
+{
+	size_t con, qmp, err;
+	uint64_t count;
+	struct qemu q;
+
+	if (boot_and_arm(&q, ",serror-policy=forward", ISS_UER, &count, &con,
+			 &qmp, &err)) {
+		check_event(&q, qmp, SERROR_ESR(ISS_UER), "forward");
+		check_trace(&q, err, SERROR_ESR(ISS_UER));
+		check_guest_serror(&q, con, SERROR_ESR(ISS_UER));
+		check(wait_exit(&q, wait_seconds) >= 0,
+		      "QEMU exits (the guest panics, panic=-1, -no-reboot)");
+		check(!strstr(q.con.text + con, MARK_DONE),
+		      "the guest did not finish");
+		check_raised(count);
+	}
+	qemu_stop(&q);
+}
+
+/* A restartable (UEO) error needs no action: KVM ignores it. */
+static void case_forward_ueo(void)
+{
+	size_t con, qmp, err;
+	uint64_t count;
+	struct qemu q;
+
+	if (boot_and_arm(&q, ",serror-policy=forward", ISS_UEO, &count, &con,
+			 &qmp, &err)) {
+		check(wait_for(&q, &q.con, con, MARK_DONE, wait_seconds),
+		      "the guest keeps running and finishes (\"%s\")",
+		      MARK_DONE);
+		check(wait_exit(&q, wait_seconds) == 0,
+		      "QEMU exits with 0 (the guest powered off)");
+		check(!strstr(q.qmp.text + qmp, "ARM_SERROR"),
+		      "no ARM_SERROR event: KVM ignores a UEO error");
+		check(!strstr(q.con.text + con, "SError"),
+		      "the guest saw no SError");
+		check_raised(count);
+	}
+	qemu_stop(&q);
+}
+
+/* serror-policy=ignore: the vCPU resumes with nothing pending. */
+static void case_ignore(void)
+{
+	size_t con, qmp, err;
+	uint64_t count;
+	struct qemu q;
+
+	if (boot_and_arm(&q, ",serror-policy=ignore", ISS_UER, &count, &con,
+			 &qmp, &err)) {
+		check_event(&q, qmp, SERROR_ESR(ISS_UER), "ignore");
+		check_trace(&q, err, SERROR_ESR(ISS_UER));
+		check(wait_for(&q, &q.con, con, MARK_DONE, wait_seconds),
+		      "the guest keeps running and finishes (\"%s\")",
+		      MARK_DONE);
+		check(wait_exit(&q, wait_seconds) == 0,
+		      "QEMU exits with 0 (the guest powered off)");
+		check(!strstr(q.con.text + con, "SError"),
+		      "the guest saw no SError");
+		check_raised(count);
+	}
+	qemu_stop(&q);
+}
+
+/* serror-policy=stop: the VM stops, the event says why. */
+static void case_stop(void)
+{
+	size_t con, qmp, err, at;
+	uint64_t count;
+	struct qemu q;
+
+	if (boot_and_arm(&q, ",serror-policy=stop", ISS_UEU, &count, &con,
+			 &qmp, &err)) {
+		check_event(&q, qmp, SERROR_ESR(ISS_UEU), "stop");
+		check(wait_for(&q, &q.qmp, qmp, "\"STOP\"", wait_seconds),
+		      "QMP event STOP");
+		at = q.qmp.len;
+		qmp_send(&q, "{\"execute\": \"query-status\"}");
+		check(wait_for(&q, &q.qmp, at, "\"status\": \"internal-error\"",
+			       wait_seconds),
+		      "query-status: \"internal-error\"");
+		check(!q.exited, "QEMU is still there, the VM stopped");
+		check(!strstr(q.con.text + con, MARK_DONE),
+		      "the guest did not finish");
+		check_raised(count);
+		qmp_send(&q, "{\"execute\": \"quit\"}");
+		check(wait_exit(&q, 60) >= 0, "QEMU quits");
+	}
+	qemu_stop(&q);
+}
+
+/* serror-policy=off: KVM's implementation defined vSError, as before. */
+static void case_off(void)
+{
+	size_t con, qmp, err;
+	uint64_t count;
+	struct qemu q;
+
+	if (boot_and_arm(&q, ",serror-policy=off", ISS_UER, &count, &con,
+			 &qmp, &err)) {
+		check_guest_serror(&q, con, KVM_DEFAULT_ESR);
+		check(wait_exit(&q, wait_seconds) >= 0,
+		      "QEMU exits (the guest panics, panic=-1, -no-reboot)");
+		check(!strstr(q.qmp.text, "ARM_SERROR"), "no ARM_SERROR event");
+		check(!strstr(q.err.text, "kvm_arm_handle_serror"),
+		      "no trace event");
+		check_raised(count);
+	}
+	qemu_stop(&q);
+}
+
+/* A policy on a kernel without the capability: a clear error, at once. */
+static void case_no_capability(void)
+{
+	const char *want = "KVM_CAP_ARM_SERROR_TO_USER";
+	struct qemu q;
+	int status;
+
+	if (qemu_start(&q, ",serror-policy=forward")) {
+		status = wait_exit(&q, wait_seconds);
+		check(status > 0 && WIFEXITED(status) &&
+		      WEXITSTATUS(status) != 0,
+		      "QEMU fails (exit status %d)",
+		      status > 0 && WIFEXITED(status) ?
+		      WEXITSTATUS(status) : -1);
+		check(strstr(q.err.text ?: "", "serror-policy=forward") &&
+		      strstr(q.err.text ?: "", want),
+		      "its message names the policy and %s", want);
+		check(!strstr(q.con.text ?: "", MARK_UP),
+		      "no guest ran");
+	} else {
+		check(false, "QEMU started");
+	}
+	qemu_stop(&q);
+}
+
+/* Which kernels a case runs on. */
+enum kernel_needs { ANY_KERNEL, WITH_CAPABILITY, WITHOUT_CAPABILITY };
+
+struct vmm_case {
+	const char *name;
+	void (*run)(void);
+	enum kernel_needs needs;
+	bool injector;		/* raises an SError */
+};
+
+static const struct vmm_case cases[] = {
+	{ "forward-uer", case_forward_uer, WITH_CAPABILITY, true },
+	{ "forward-ueo", case_forward_ueo, WITH_CAPABILITY, true },
+	{ "ignore", case_ignore, WITH_CAPABILITY, true },
+	{ "stop", case_stop, WITH_CAPABILITY, true },
+	{ "off", case_off, ANY_KERNEL, true },
+	{ "no-capability", case_no_capability, WITHOUT_CAPABILITY, false },
+};
+
+int main(int argc, char **argv)
+{
+	int nr = sizeof(cases) / sizeof(cases[0]);
+	int i, opt, pass = 0, fail = 0, skip = 0;
+	const char *no_injector;
+	bool cap;
+
+	while ((opt = getopt(argc, argv, "d:t:")) != -1) {
+		switch (opt) {
+		case 'd':
+			dir = optarg;
+			break;
+		case 't':
+			wait_seconds = atoi(optarg);
+			break;
+		default:
+			fprintf(stderr, "usage: %s [-d DIR] [-t SECONDS]\n",
+				argv[0]);
+			return KSFT_FAIL;
+		}
+	}
+	signal(SIGPIPE, SIG_IGN);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+
+	printf("TAP version 13\n");
+	if (access("/dev/kvm", R_OK | W_OK)) {
+		printf("1..0 # SKIP /dev/kvm: %s\n", strerror(errno));
+		return KSFT_SKIP;
+	}
+	cap = kvm_has_serror_to_user();
+	note("this kernel %s KVM_CAP_ARM_SERROR_TO_USER",
+	     cap ? "has" : "does not have");
+	no_injector = errinj_open();
+
+	printf("1..%d\n", nr);
+	for (i = 0; i < nr; i++) {
+		const struct vmm_case *c = &cases[i];
+		double start = now();
+		int before = failures;
+
+		if ((c->needs == WITH_CAPABILITY && !cap) ||
+		    (c->needs == WITHOUT_CAPABILITY && cap)) {
+			printf("ok %d %s # SKIP %s\n", i + 1, c->name,
+			       cap ? "the kernel has KVM_CAP_ARM_SERROR_TO_USER"
+				   : "no KVM_CAP_ARM_SERROR_TO_USER");
+			skip++;
+			continue;
+		}
+		if (c->injector && no_injector) {
+			printf("ok %d %s # SKIP %s\n", i + 1, c->name,
+			       no_injector);
+			skip++;
+			continue;
+		}
+		note("%s", c->name);
+		c->run();
+		note("%s: %.1f s", c->name, now() - start);
+		if (failures == before) {
+			printf("ok %d %s\n", i + 1, c->name);
+			pass++;
+		} else {
+			printf("not ok %d %s\n", i + 1, c->name);
+			fail++;
+		}
+	}
+	printf("# Totals: pass:%d fail:%d xfail:0 xpass:0 skip:%d error:0\n",
+	       pass, fail, skip);
+	if (fail)
+		return KSFT_FAIL;
+	return pass ? KSFT_PASS : KSFT_SKIP;
+}

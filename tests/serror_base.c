@@ -1,0 +1,129 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * serror_base - real guest SErrors without KVM_CAP_ARM_SERROR_TO_USER.
+ *
+ * What KVM has always done with an SError a guest causes, on any kernel,
+ * the unpatched base included: it reflects one it cannot leave alone (an
+ * implementation defined syndrome, or a RAS error of severity UEU or UER)
+ * into the guest, as a virtual SError with its own implementation defined
+ * syndrome, and ignores corrected (CE) and restartable (UEO) RAS errors.
+ * Without FEAT_RAS every syndrome is implementation defined.
+ *
+ * The SErrors come from QEMU's error injector, taken while the guest runs or
+ * found pending when it next exits (here, at the MMIO exit of a ucall).
+ * This is the check that QEMU's model and KVM agree where the series
+ * changes nothing.
+ */
+#include "error_injector.h"
+#include "kselftest.h"
+#include "processor.h"
+#include "test_util.h"
+#include "ucall.h"
+
+#define RAS_ISS(aet)		(ESR_ELx_FSC_SERROR | (aet))
+#define KVM_SERROR_ESR		(FIELD_PREP(ESR_ELx_EC_MASK, ESR_ELx_EC_SERROR) | \
+				 ESR_ELx_IL | ESR_ELx_IDS)
+
+static const struct {
+	const char *name;
+	u64 iss;
+} syndromes[] = {
+	{ "impdef",	ESR_ELx_IDS | 0x123 },
+	{ "UER",	RAS_ISS(ESR_ELx_AET_UER) },
+	{ "UEU",	RAS_ISS(ESR_ELx_AET_UEU) },
+	{ "UEO",	RAS_ISS(ESR_ELx_AET_UEO) },
+	{ "CE",		RAS_ISS(ESR_ELx_AET_CE) },
+};
+
+static struct error_injector *inj;
+static bool host_has_ras;
+
+static u64 guest_mode, guest_iss;
+static u64 guest_expected_esr;	/* what the guest must read, 0 for nothing */
+static u64 guest_esr_mask;	/* what of it is known: EC only without RAS */
+
+static void guest_serror_handler(struct ex_regs *regs)
+{
+	GUEST_ASSERT(guest_expected_esr);
+	GUEST_ASSERT_EQ(read_sysreg(esr_el1) & guest_esr_mask, guest_expected_esr);
+	GUEST_DONE();
+}
+
+static void guest_code(void)
+{
+	guest_raise_serror(guest_mode, guest_iss);
+	/* An exit: where an SError raised at the next one is found pending. */
+	GUEST_SYNC(0);
+
+	local_serror_enable();
+	isb();
+	local_serror_disable();
+	GUEST_ASSERT(!guest_expected_esr);
+	GUEST_DONE();
+}
+
+static void test_serror(u64 mode, u64 iss)
+{
+	bool ras = host_has_ras && !(iss & ESR_ELx_IDS);
+	bool ignored = ras && ((iss & ESR_ELx_AET) == ESR_ELx_AET_UEO ||
+			       (iss & ESR_ELx_AET) == ESR_ELx_AET_CE);
+	struct kvm_vcpu *vcpu;
+	struct kvm_vm *vm;
+	struct ucall uc;
+
+	vm = vm_create_with_one_vcpu(&vcpu, guest_code);
+	vm_init_descriptor_tables(vm);
+	vcpu_init_descriptor_tables(vcpu);
+	vm_install_exception_handler(vm, VECTOR_ERROR_CURRENT, guest_serror_handler);
+	error_injector_map(inj, vm, 1);
+
+	guest_mode = mode;
+	guest_iss = iss;
+	guest_esr_mask = host_has_ras ? -1ULL : ESR_ELx_EC_MASK;
+	guest_expected_esr = ignored ? 0 : KVM_SERROR_ESR & guest_esr_mask;
+	sync_global_to_guest(vm, guest_mode);
+	sync_global_to_guest(vm, guest_iss);
+	sync_global_to_guest(vm, guest_esr_mask);
+	sync_global_to_guest(vm, guest_expected_esr);
+
+	error_injector_vcpu_run(inj, vcpu);
+	for (;;) {
+		switch (get_ucall(vcpu, &uc)) {
+		case UCALL_SYNC:
+			vcpu_run(vcpu);
+			continue;
+		case UCALL_DONE:
+			break;
+		case UCALL_ABORT:
+			REPORT_GUEST_ASSERT(uc);
+		default:
+			TEST_FAIL("Unexpected exit %s",
+				  exit_reason_str(vcpu->run->exit_reason));
+		}
+		break;
+	}
+
+	kvm_vm_free(vm);
+}
+
+int main(void)
+{
+	char why[256];
+	int i;
+
+	inj = error_injector_open(why, sizeof(why));
+	if (!inj)
+		ksft_exit_skip("%s\n", why);
+	host_has_ras = kvm_has_cap(KVM_CAP_ARM_INJECT_SERROR_ESR);
+
+	ksft_print_header();
+	ksft_set_plan(2 * ARRAY_SIZE(syndromes));
+	for (i = 0; i < ARRAY_SIZE(syndromes); i++) {
+		test_serror(ERRINJ_SERROR, syndromes[i].iss);
+		ksft_test_result_pass("%s SError taken\n", syndromes[i].name);
+		test_serror(ERRINJ_SERROR_AT_ENTRY, syndromes[i].iss);
+		ksft_test_result_pass("%s SError pending at exit\n",
+				      syndromes[i].name);
+	}
+	ksft_finished();
+}
