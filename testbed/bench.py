@@ -101,7 +101,8 @@ def _round_trip():
             text = f.read()
         for key in ("MMIO round trip", "SError round trip",
                     "SError/MMIO round trip ratio",
-                    "Injected SError cycle, injector included", "Exits"):
+                    "SError cycle, from the MMIO exit before the guest "
+                    "raises it", "Exits per round"):
             m = re.search(rf"^# # {re.escape(key)}: (.*)$", text, re.M)
             rows.append((f"{r.target}: {key}", m.group(1) if m else
                          "not measured (see the log)"))

@@ -15,6 +15,7 @@ option a fragment sets must survive olddefconfig, or the stage fails):
 """
 
 import filecmp
+import hashlib
 import os
 import re
 import shutil
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 
 import tree
 from common import (ARCH, BUILD, CACHE, CROSS, JOBS, REPO, TESTBED, Failure,
-                    Stage, log, run)
+                    Stage, git, log, run)
 
 CONFIGS = os.path.join(TESTBED, "configs")
 
@@ -95,9 +96,25 @@ def _wanted_options(fragments):
     return wanted
 
 
+def _config_key(k):
+    """What the config depends on: the fragments and the source tree."""
+    h = hashlib.sha256(git("rev-parse", "HEAD", cwd=k.source).encode())
+    for frag in k.fragments:
+        with open(os.path.join(CONFIGS, frag), "rb") as f:
+            h.update(f.read())
+    return h.hexdigest()
+
+
 def config(kernel):
-    """allnoconfig + fragments, checked, written only when it changed."""
+    """allnoconfig + fragments, checked, written only when it changed; not
+    made again while neither the fragments nor the tree changed."""
     k = KERNELS[kernel]
+    stamp = os.path.join(k.kbuild, "config.stamp")
+    key = _config_key(k)
+    if (os.path.exists(stamp) and open(stamp).read() == key and
+            os.path.exists(os.path.join(k.kbuild, ".config"))):
+        log("config", f"{k.name}: unchanged since the last build")
+        return
     with Stage("config", f"{k.name}: allnoconfig + {' + '.join(k.fragments)}"):
         scratch = os.path.join(BUILD, f"config-{k.name}")
         os.makedirs(scratch, exist_ok=True)
@@ -130,6 +147,8 @@ def config(kernel):
         else:
             shutil.copyfile(src, dst)
             log("config", f"written to {dst}")
+    with open(stamp, "w") as f:
+        f.write(key)
 
 
 def _objects(lines):

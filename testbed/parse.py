@@ -34,7 +34,7 @@ DONE = "# testbed: done"
 # Lines of a test's output (passed through by /init with "# ") worth
 # showing under the table: figures, and the sub-cases it skipped.
 FIGURE = re.compile(r"^# # (?P<text>.*(?:per second|ratio|round trip).*)$")
-SUBSKIP = re.compile(r"^# (?:# )?(?P<text>(?:Skipping|SKIP\b|.*# SKIP ).*)$")
+SUBSKIP = re.compile(r"^# (?:# )?(?P<text>(?!1\.\.0 )(?:Skipping|SKIP\b|.*# SKIP ).*)$")
 
 
 @dataclass
@@ -141,6 +141,17 @@ def parse(target, text, expected, timed_out=False, xfail=None, skipped=None):
     return res
 
 
+def _by_test(skips):
+    """Skipped sub-cases by test, the test's own "Skipping ..." line first."""
+    grouped = {}
+    for line in skips:
+        test, _, text = line.partition(": ")
+        grouped.setdefault(test, []).append(text)
+    for lines in grouped.values():
+        lines.sort(key=lambda text: not text.startswith("Skipping"))
+    return grouped
+
+
 def table(results):
     """The summary: one row a test, one column a target and kernel."""
     names = []
@@ -163,8 +174,9 @@ def table(results):
         for t in r.tests:
             if t.status != "pass" and t.reason:
                 notes.append(f"  {h}/{t.name}: {t.status}: {t.reason}")
-        for s in r.skips:
-            notes.append(f"  {h}: skipped sub-case: {s}")
+        for test, lines in _by_test(r.skips).items():
+            more = f" (and {len(lines) - 1} more)" if len(lines) > 1 else ""
+            notes.append(f"  {h}/{test}: skipped sub-case: {lines[0]}{more}")
         for p in r.problems:
             notes.append(f"  {h}: {p}")
         for rep in r.reports[:20]:

@@ -19,6 +19,7 @@
 
 import argparse
 import os
+import re
 import shlex
 import sys
 import time
@@ -129,12 +130,35 @@ def do_test(args):
     return report(results)
 
 
+STORY = re.compile(r"^# # story: (?P<case>\S+)\s+(?P<text>.*)$")
+
+
 def do_demo(args):
+    """The SError flow told by a real VMM: QEMU under KVM on an arm64 host
+    (with the series), a Linux guest, an SError raised by the emulated
+    hardware, and what KVM, QEMU and the guest did, case by case."""
     start = time.monotonic()
     do_tree(args)
     do_build(args)
-    print("\nThe SError flow, as the tests drive it (VHE host):\n")
-    results = runner.run("serror", args.targets, "test", echo=True)
+    results = runner.run("vmm", args.targets, "test")
+    print("\nThe SError flow with a real VMM: the error injector raises a "
+          "physical SError\nwhile a Linux guest runs under QEMU "
+          "(-accel kvm,serror-policy=...), on a\nhost with the series.\n")
+    for res in results:
+        print(f"{res.target} host (every console line: {res.log}):")
+        case = None
+        with open(res.log, errors="replace") as f:
+            for line in f:
+                m = STORY.match(line.rstrip())
+                if not m:
+                    continue
+                if m.group("case") != case:
+                    case = m.group("case")
+                    print()
+                    print(f"  {case:<16}{m.group('text')}")
+                else:
+                    print(f"  {'':<16}{m.group('text')}")
+        print()
     log("demo", f"total {fmt_time(time.monotonic() - start)}")
     return report(results)
 

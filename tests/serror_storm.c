@@ -5,9 +5,9 @@
  *
  * The guests raise the SErrors with QEMU's error injector (error_injector.h),
  * taken while they run and pending at their next exit in turn. Where a guest
- * cannot reach the device (pKVM) the host arms it for the vCPU's PE, and the
- * device has one slot for that: there each vCPU thread is pinned to a host
- * CPU of its own, and the threads take turns from arming to the SError.
+ * cannot reach the device (pKVM), the host arms it for every SError, for the
+ * vCPU's PE, and the device keeps one SError per PE: there each vCPU thread
+ * is pinned to a host CPU of its own.
  *
  *  - to user: the capability on, every SError is one KVM_EXIT_ARM_SERROR
  *    with its syndrome, and the guest takes none;
@@ -37,8 +37,8 @@
 /* vCPUs where the guests reach the device; else one per host CPU, at most. */
 #define NR_VCPUS		4
 #define DEFAULT_NR_SERRORS	100000
-#define RACE_ROUNDS		2000
-/* GUEST_SYNC rounds a vCPU is given to become quiet after the race. */
+#define RACE_ROUNDS		400
+/* Reports a vCPU is given to become quiet after the race. */
 #define DRAIN_ROUNDS		100
 
 /* Taken: implementation defined, reported with IDS only. */
@@ -47,13 +47,8 @@
 #define ISS_UER			SERROR_ISS_RAS(ESR_ELx_AET_UER)
 /* What the race makes KVM_SET_VCPU_EVENTS pend. */
 #define ISS_SET			(SERROR_ISS_RAS(ESR_ELx_AET_UEO) | ESR_ELx_EA)
-/* The first argument of the guest's reports, never a request to the host. */
-#define REPORT			0x5707
-
 static struct error_injector *inj;
 static bool host_has_ras;
-/* Where the host arms the device: one vCPU at a time, arming to SError. */
-static pthread_mutex_t arm_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* Guest state: SErrors taken, per vCPU; whether to stop raising them. */
 static u64 guest_taken[NR_VCPUS];
@@ -85,7 +80,7 @@ static void guest_code(u64 nr)
 				isb();
 			}
 		}
-		GUEST_SYNC3(REPORT, READ_ONCE(guest_taken[id]), raised);
+		GUEST_SYNC2(READ_ONCE(guest_taken[id]), raised);
 		guest_serror_window();
 	}
 }
@@ -120,11 +115,7 @@ static void run_once(struct vcpu_thread *t)
 	bool pending = t->raised & 1;
 	struct ucall uc;
 
-	if (!inj->guest_reachable)
-		pthread_mutex_lock(&arm_lock);
 	error_injector_vcpu_run(inj, t->vcpu);
-	if (!inj->guest_reachable)
-		pthread_mutex_unlock(&arm_lock);
 
 	if (run->exit_reason == KVM_EXIT_ARM_SERROR) {
 		TEST_ASSERT(phase != REFLECTED, "KVM_EXIT_ARM_SERROR without the capability");
@@ -138,9 +129,8 @@ static void run_once(struct vcpu_thread *t)
 
 	switch (get_ucall(t->vcpu, &uc)) {
 	case UCALL_SYNC:
-		TEST_ASSERT_EQ(uc.args[0], REPORT);
-		t->taken = uc.args[1];
-		t->raised = uc.args[2];
+		t->taken = uc.args[0];
+		t->raised = uc.args[1];
 		t->syncs++;
 		if (phase == REFLECTED)
 			TEST_ASSERT(t->taken + 1 >= t->raised && t->taken <= t->raised,
@@ -195,6 +185,8 @@ static void race_events(struct kvm_vm *vm)
 		serror_pend(t->vcpu, host_has_ras, ISS_SET);
 		t->sets++;
 		vcpu_events_get(threads[(i + 2) % nr_threads].vcpu, &events);
+		/* Let the guests run, and take some of these. */
+		sched_yield();
 	}
 	WRITE_ONCE(*(u64 *)addr_gva2hva(vm, (gva_t)&guest_stop), 1);
 	WRITE_ONCE(race_stop, true);
@@ -252,11 +244,6 @@ static void run_vcpu_threads(struct kvm_vm *vm)
 		pthread_join(threads[i].thread, NULL);
 }
 
-static double elapsed_s(struct timespec start)
-{
-	return timespec_to_ns(timespec_elapsed(start)) / 1e9;
-}
-
 static void test_storm(u64 nr, bool to_user)
 {
 	const char *name = to_user ? "to user" : "reflected";
@@ -272,7 +259,7 @@ static void test_storm(u64 nr, bool to_user)
 
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	run_vcpu_threads(vm);
-	secs = elapsed_s(start);
+	secs = timespec_to_ns(timespec_elapsed(start)) / 1e9;
 
 	for (i = 0; i < nr_threads; i++) {
 		struct vcpu_thread *t = &threads[i];
@@ -301,36 +288,14 @@ static void test_storm(u64 nr, bool to_user)
 			      nr_threads);
 }
 
-/*
- * Run the vCPU until a report passes without an SError exit or a guest
- * SError, with nothing pending after it: what the race left has come out.
- */
-static void drain(struct vcpu_thread *t)
-{
-	struct kvm_vcpu_events events;
-	u64 exits, taken;
-	int i;
-
-	for (i = 0; i < DRAIN_ROUNDS; i++) {
-		exits = t->exits;
-		taken = t->taken;
-		run_to_sync(t);
-		vcpu_events_get(t->vcpu, &events);
-		if (t->exits == exits && t->taken == taken &&
-		    !events.exception.serror_pending)
-			return;
-	}
-	TEST_FAIL("vCPU %u not quiet after %d reports", t->vcpu->id,
-		  DRAIN_ROUNDS);
-}
-
 static void test_race(void)
 {
 	u64 count, exits = 0, taken = 0, sets = 0;
 	struct kvm_vcpu_events events;
 	struct timespec start;
 	struct kvm_vm *vm;
-	int i;
+	double secs;
+	int i, j;
 
 	phase = RACE;
 	vm = create_vm(-1ULL, true);
@@ -339,13 +304,27 @@ static void test_race(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	run_vcpu_threads(vm);
+	secs = timespec_to_ns(timespec_elapsed(start)) / 1e9;
 
 	for (i = 0; i < nr_threads; i++) {
 		struct vcpu_thread *t = &threads[i];
 		u64 vcpu_taken, vcpu_exits;
 
-		/* The guest raises no more; one may still be pending. */
-		drain(t);
+		/*
+		 * The guest raises no more, but one may still be pending: run
+		 * until a report passes without an SError exit or a guest
+		 * SError, with nothing pending after it.
+		 */
+		for (j = 0; ; j++) {
+			TEST_ASSERT(j < DRAIN_ROUNDS, "vCPU %d not quiet", i);
+			vcpu_taken = t->taken;
+			vcpu_exits = t->exits;
+			run_to_sync(t);
+			vcpu_events_get(t->vcpu, &events);
+			if (t->exits == vcpu_exits && t->taken == vcpu_taken &&
+			    !events.exception.serror_pending)
+				break;
+		}
 		TEST_ASSERT_EQ(t->exits, t->raised);
 		TEST_ASSERT_EQ(vcpu_get_stat(t->vcpu, serror_reflected), 0);
 		/* One pended while one is pending is one SError. */
@@ -357,8 +336,6 @@ static void test_race(void)
 		sets += t->sets;
 
 		/* Quiet: one more SError is taken exactly once. */
-		vcpu_taken = t->taken;
-		vcpu_exits = t->exits;
 		serror_pend(t->vcpu, host_has_ras, ISS_SET);
 		run_to_sync(t);
 		run_to_sync(t);
@@ -372,7 +349,7 @@ static void test_race(void)
 	kvm_vm_free(vm);
 
 	ksft_print_msg("race: %.2f s, %lu SErrors raised and exited on %d vCPUs\n",
-		       elapsed_s(start), exits, nr_threads);
+		       secs, exits, nr_threads);
 	ksft_print_msg("race: %lu KVM_SET_VCPU_EVENTS, %lu SErrors taken\n",
 		       sets, taken);
 	ksft_test_result_pass("race: KVM_SET_VCPU_EVENTS vs. KVM_RUN with SErrors, then one SError taken exactly once\n");

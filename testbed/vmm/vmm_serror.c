@@ -10,7 +10,9 @@
  * says that it is up, and arms the outer machine's error injector from here,
  * the host: SERROR_IN_GUEST with CPU = all ones, so that a physical SError
  * with the case's syndrome is raised when a PE next enters a guest, i.e.
- * while our guest runs. The guest never touches the device. Then it checks
+ * while our guest runs (or SERROR_AT_GUEST_EXIT, when it next leaves it:
+ * KVM finds that one pending on the way out). The guest never touches the
+ * device. Then it checks
  * what the guest's console, QEMU's standard error (the trace event) and QMP
  * (the ARM_SERROR event, the run state) show.
  *
@@ -48,6 +50,8 @@
 
 #include <linux/kvm.h>
 
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+
 #define KSFT_PASS	0
 #define KSFT_FAIL	1
 #define KSFT_SKIP	4
@@ -58,6 +62,8 @@
 #define ERRINJ_CPU		0x08
 #define ERRINJ_SERROR_IN_GUEST	0x20
 #define ERRINJ_COUNT		0x30
+#define ERRINJ_SERROR_AT_GUEST_EXIT	0x38
+#define ERRINJ_DISARM		0x40
 #define ERRINJ_ID_VALUE		0x53457272
 #define ERRINJ_ANY_CPU		UINT64_MAX
 
@@ -193,6 +199,12 @@ static bool gone(struct qemu *q)
 	return true;
 }
 
+/* Whether @s shows @what after offset @from. */
+static bool has(struct stream *s, size_t from, const char *what)
+{
+	return s->len > from && strstr(s->text + from, what);
+}
+
 /* Wait until @s shows @what after offset @from, or QEMU is gone. */
 static bool wait_for(struct qemu *q, struct stream *s, size_t from,
 		     const char *what, int seconds)
@@ -200,7 +212,7 @@ static bool wait_for(struct qemu *q, struct stream *s, size_t from,
 	double deadline = now() + seconds;
 
 	for (;;) {
-		if (s->len > from && strstr(s->text + from, what))
+		if (has(s, from, what))
 			return true;
 		if (now() > deadline) {
 			note("timed out after %d s waiting for \"%s\"", seconds,
@@ -208,7 +220,7 @@ static bool wait_for(struct qemu *q, struct stream *s, size_t from,
 			return false;
 		}
 		if (gone(q)) {
-			if (s->len > from && strstr(s->text + from, what))
+			if (has(s, from, what))
 				return true;
 			note("QEMU is gone; \"%s\" never came", what);
 			return false;
@@ -384,8 +396,7 @@ static const char *errinj_open(void)
 	if (d)
 		closedir(d);
 	if (!found)
-		return "no error injector in the device tree "
-		       "(QEMU -M virt,error-injector=on)";
+		return "no error injector (QEMU -M virt,error-injector=on)";
 
 	fd = open("/dev/mem", O_RDWR | O_SYNC);
 	if (fd < 0) {
@@ -403,6 +414,8 @@ static const char *errinj_open(void)
 	errinj = page;
 	if (errinj[ERRINJ_ID / 8] != ERRINJ_ID_VALUE)
 		return "the error injector's ID register is wrong";
+	/* Nothing armed before, by another test, fires in a case here. */
+	errinj[ERRINJ_DISARM / 8] = 0;
 	note("error injector at 0x%" PRIx64, be64toh(pa));
 	return NULL;
 }
@@ -412,13 +425,17 @@ static uint64_t errinj_count(void)
 	return errinj[ERRINJ_COUNT / 8];
 }
 
-/* A physical SError with @iss on whichever PE next enters a guest. */
-static void errinj_arm_in_guest(uint64_t iss)
+/*
+ * A physical SError with @iss on whichever PE next enters a guest
+ * (SERROR_IN_GUEST) or leaves one (SERROR_AT_GUEST_EXIT).
+ */
+static void errinj_arm(uint64_t reg, uint64_t iss)
 {
-	note("arming the error injector: SERROR_IN_GUEST, any PE, ISS 0x%" PRIx64,
-	     iss);
+	note("arming the error injector: %s, any PE, ISS 0x%" PRIx64,
+	     reg == ERRINJ_SERROR_IN_GUEST ? "SERROR_IN_GUEST" :
+	     "SERROR_AT_GUEST_EXIT", iss);
 	errinj[ERRINJ_CPU / 8] = ERRINJ_ANY_CPU;
-	errinj[ERRINJ_SERROR_IN_GUEST / 8] = iss;
+	errinj[reg / 8] = iss;
 }
 
 /* Whether this host's KVM offers KVM_CAP_ARM_SERROR_TO_USER to a VM. */
@@ -439,6 +456,19 @@ static bool kvm_has_serror_to_user(void)
 }
 
 static int failures;
+static const char *current_case;
+
+/* One line of the story `tb demo` tells: what happened, in a few words. */
+static void story(const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	note("story: %-16s %s", current_case, buf);
+}
 
 static bool check(bool ok, const char *fmt, ...)
 {
@@ -477,7 +507,7 @@ static const char *line_with(struct stream *s, size_t from, const char *what,
  * action @action.
  */
 static void check_event(struct qemu *q, size_t from, uint64_t esr,
-			const char *action)
+			bool pending, const char *action)
 {
 	char line[1024], want[64];
 
@@ -489,9 +519,12 @@ static void check_event(struct qemu *q, size_t from, uint64_t esr,
 	snprintf(want, sizeof(want), "\"esr\": %" PRIu64, esr);
 	check(strstr(line, want), "it has the syndrome 0x%" PRIx64 " (%s)",
 	      esr, want);
-	check(strstr(line, "\"pending\": "), "it says whether it was pending");
+	snprintf(want, sizeof(want), "\"pending\": %s",
+		 pending ? "true" : "false");
+	check(strstr(line, want), "it says whether it was pending (%s)", want);
 	snprintf(want, sizeof(want), "\"action\": \"%s\"", action);
-	check(strstr(line, want), "it says what QEMU did (%s)", want);
+	if (check(strstr(line, want), "it says what QEMU did (%s)", want))
+		story("QEMU:   QMP event ARM_SERROR, vCPU 0, action \"%s\"", action);
 }
 
 /* The trace event on QEMU's standard error, after @from. */
@@ -499,9 +532,14 @@ static void check_trace(struct qemu *q, size_t from, uint64_t esr)
 {
 	char want[128];
 
+	char line[256];
+
 	snprintf(want, sizeof(want), "kvm_arm_handle_serror cpu 0 esr 0x%"
 		 PRIx64 " flags 0x", esr);
-	check(wait_for(q, &q->err, from, want, 10), "trace: \"%s\"", want);
+	if (check(wait_for(q, &q->err, from, want, 10), "trace: \"%s\"", want) &&
+	    line_with(&q->err, from, want, line, sizeof(line)))
+		story("KVM:    KVM_EXIT_ARM_SERROR (QEMU's trace: %s)",
+		      strstr(line, "esr "));
 }
 
 /* The guest's own report of an SError with syndrome @esr. */
@@ -509,26 +547,50 @@ static void check_guest_serror(struct qemu *q, size_t from, uint64_t esr)
 {
 	char want[128];
 
+	char line[256];
+
 	snprintf(want, sizeof(want), "SError Interrupt on CPU0, code 0x%016"
 		 PRIx64, esr);
-	check(wait_for(q, &q->con, from, want, wait_seconds),
-	      "the guest reports \"%s\"", want);
+	if (check(wait_for(q, &q->con, from, want, wait_seconds),
+		  "the guest reports \"%s\"", want) &&
+	    line_with(&q->con, from, want, line, sizeof(line)))
+		story("guest:  %s", strstr(line, "SError"));
 }
 
-/* Start QEMU with @opts and wait for the guest; arm an SError with @iss. */
-static bool boot_and_arm(struct qemu *q, const char *opts, uint64_t iss,
-			 uint64_t *count, size_t *con, size_t *qmp, size_t *err)
+/* The guest kept running to its last line: it never saw an SError. */
+static void check_guest_done(struct qemu *q, size_t from)
 {
+	if (check(wait_for(q, &q->con, from, MARK_DONE, wait_seconds),
+		  "the guest keeps running and finishes (\"%s\")", MARK_DONE))
+		story("guest:  saw nothing, kept running to \"%s\"", MARK_DONE);
+}
+
+/*
+ * Start QEMU with @opts and wait for the guest; arm an SError with @iss
+ * half a second after the guest said that it is up: in its quiet seconds,
+ * once it has left the console driver (guest_init.c says why).
+ */
+static bool boot_and_arm(struct qemu *q, const char *opts, uint64_t reg,
+			 uint64_t iss, uint64_t *count, size_t *con,
+			 size_t *qmp, size_t *err)
+{
+	double settle;
+
 	if (!qemu_start(q, opts))
 		return check(false, "QEMU started");
-	if (!check(wait_for(q, &q->con, 0, MARK_UP, wait_seconds),
+	if (!check(wait_for(q, &q->con, 0, MARK_UP "\r\n", wait_seconds),
 		   "the guest is up (\"%s\")", MARK_UP))
 		return false;
+	for (settle = now() + 0.5; now() < settle; )
+		pump(q, settle - now());
 	*count = errinj_count();
 	*con = q->con.len;
 	*qmp = q->qmp.len;
 	*err = q->err.len;
-	errinj_arm_in_guest(iss);
+	errinj_arm(reg, iss);
+	story("device: a physical SError, ISS 0x%" PRIx64 ", raised %s", iss,
+	      reg == ERRINJ_SERROR_IN_GUEST ? "while the guest runs" :
+	      "as the guest next exits to KVM");
 	return true;
 }
 
@@ -547,15 +609,41 @@ static void case_forward_uer(void)
 	uint64_t count;
 	struct qemu q;
 
-	if (boot_and_arm(&q, ",serror-policy=forward", ISS_UER, &count, &con,
+	if (boot_and_arm(&q, ",serror-policy=forward",
+			 ERRINJ_SERROR_IN_GUEST, ISS_UER, &count, &con,
 			 &qmp, &err)) {
-		check_event(&q, qmp, SERROR_ESR(ISS_UER), "forward");
+		check_event(&q, qmp, SERROR_ESR(ISS_UER), false, "forward");
 		check_trace(&q, err, SERROR_ESR(ISS_UER));
 		check_guest_serror(&q, con, SERROR_ESR(ISS_UER));
 		check(wait_exit(&q, wait_seconds) >= 0,
 		      "QEMU exits (the guest panics, panic=-1, -no-reboot)");
-		check(!strstr(q.con.text + con, MARK_DONE),
+		check(!has(&q.con, con, MARK_DONE),
 		      "the guest did not finish");
+		check_raised(count);
+	}
+	qemu_stop(&q);
+}
+
+/*
+ * Forward an SError that KVM found pending on the way out of the guest
+ * (an exit for another reason, which KVM abandons): the same, flagged.
+ */
+static void case_forward_pending(void)
+{
+	size_t con, qmp, err;
+	uint64_t count;
+	struct qemu q;
+
+	if (boot_and_arm(&q, ",serror-policy=forward",
+			 ERRINJ_SERROR_AT_GUEST_EXIT, ISS_UER, &count, &con,
+			 &qmp, &err)) {
+		check_trace(&q, err, SERROR_ESR(ISS_UER));
+		check(has(&q.err, err, "flags 0x1"),
+		      "KVM found it pending at the guest's exit (flags 0x1)");
+		check_event(&q, qmp, SERROR_ESR(ISS_UER), true, "forward");
+		check_guest_serror(&q, con, SERROR_ESR(ISS_UER));
+		check(wait_exit(&q, wait_seconds) >= 0,
+		      "QEMU exits (the guest panics, panic=-1, -no-reboot)");
 		check_raised(count);
 	}
 	qemu_stop(&q);
@@ -568,16 +656,16 @@ static void case_forward_ueo(void)
 	uint64_t count;
 	struct qemu q;
 
-	if (boot_and_arm(&q, ",serror-policy=forward", ISS_UEO, &count, &con,
+	if (boot_and_arm(&q, ",serror-policy=forward",
+			 ERRINJ_SERROR_IN_GUEST, ISS_UEO, &count, &con,
 			 &qmp, &err)) {
-		check(wait_for(&q, &q.con, con, MARK_DONE, wait_seconds),
-		      "the guest keeps running and finishes (\"%s\")",
-		      MARK_DONE);
+		check_guest_done(&q, con);
 		check(wait_exit(&q, wait_seconds) == 0,
 		      "QEMU exits with 0 (the guest powered off)");
-		check(!strstr(q.qmp.text + qmp, "ARM_SERROR"),
-		      "no ARM_SERROR event: KVM ignores a UEO error");
-		check(!strstr(q.con.text + con, "SError"),
+		if (check(!has(&q.qmp, qmp, "ARM_SERROR"),
+			  "no ARM_SERROR event: KVM ignores a UEO error"))
+			story("KVM:    a restartable error needs no action: no exit");
+		check(!has(&q.con, con, "SError"),
 		      "the guest saw no SError");
 		check_raised(count);
 	}
@@ -591,16 +679,15 @@ static void case_ignore(void)
 	uint64_t count;
 	struct qemu q;
 
-	if (boot_and_arm(&q, ",serror-policy=ignore", ISS_UER, &count, &con,
+	if (boot_and_arm(&q, ",serror-policy=ignore",
+			 ERRINJ_SERROR_IN_GUEST, ISS_UER, &count, &con,
 			 &qmp, &err)) {
-		check_event(&q, qmp, SERROR_ESR(ISS_UER), "ignore");
+		check_event(&q, qmp, SERROR_ESR(ISS_UER), false, "ignore");
 		check_trace(&q, err, SERROR_ESR(ISS_UER));
-		check(wait_for(&q, &q.con, con, MARK_DONE, wait_seconds),
-		      "the guest keeps running and finishes (\"%s\")",
-		      MARK_DONE);
+		check_guest_done(&q, con);
 		check(wait_exit(&q, wait_seconds) == 0,
 		      "QEMU exits with 0 (the guest powered off)");
-		check(!strstr(q.con.text + con, "SError"),
+		check(!has(&q.con, con, "SError"),
 		      "the guest saw no SError");
 		check_raised(count);
 	}
@@ -614,18 +701,20 @@ static void case_stop(void)
 	uint64_t count;
 	struct qemu q;
 
-	if (boot_and_arm(&q, ",serror-policy=stop", ISS_UEU, &count, &con,
+	if (boot_and_arm(&q, ",serror-policy=stop",
+			 ERRINJ_SERROR_IN_GUEST, ISS_UEU, &count, &con,
 			 &qmp, &err)) {
-		check_event(&q, qmp, SERROR_ESR(ISS_UEU), "stop");
+		check_event(&q, qmp, SERROR_ESR(ISS_UEU), false, "stop");
 		check(wait_for(&q, &q.qmp, qmp, "\"STOP\"", wait_seconds),
 		      "QMP event STOP");
 		at = q.qmp.len;
 		qmp_send(&q, "{\"execute\": \"query-status\"}");
-		check(wait_for(&q, &q.qmp, at, "\"status\": \"internal-error\"",
-			       wait_seconds),
-		      "query-status: \"internal-error\"");
+		if (check(wait_for(&q, &q.qmp, at,
+				   "\"status\": \"internal-error\"", wait_seconds),
+			  "query-status: \"internal-error\""))
+			story("QEMU:   the VM stopped (run state internal-error)");
 		check(!q.exited, "QEMU is still there, the VM stopped");
-		check(!strstr(q.con.text + con, MARK_DONE),
+		check(!has(&q.con, con, MARK_DONE),
 		      "the guest did not finish");
 		check_raised(count);
 		qmp_send(&q, "{\"execute\": \"quit\"}");
@@ -641,13 +730,15 @@ static void case_off(void)
 	uint64_t count;
 	struct qemu q;
 
-	if (boot_and_arm(&q, ",serror-policy=off", ISS_UER, &count, &con,
+	if (boot_and_arm(&q, ",serror-policy=off",
+			 ERRINJ_SERROR_IN_GUEST, ISS_UER, &count, &con,
 			 &qmp, &err)) {
+		story("KVM:    no capability asked for: KVM reflects the SError");
 		check_guest_serror(&q, con, KVM_DEFAULT_ESR);
 		check(wait_exit(&q, wait_seconds) >= 0,
 		      "QEMU exits (the guest panics, panic=-1, -no-reboot)");
-		check(!strstr(q.qmp.text, "ARM_SERROR"), "no ARM_SERROR event");
-		check(!strstr(q.err.text, "kvm_arm_handle_serror"),
+		check(!has(&q.qmp, 0, "ARM_SERROR"), "no ARM_SERROR event");
+		check(!has(&q.err, 0, "kvm_arm_handle_serror"),
 		      "no trace event");
 		check_raised(count);
 	}
@@ -658,6 +749,7 @@ static void case_off(void)
 static void case_no_capability(void)
 {
 	const char *want = "KVM_CAP_ARM_SERROR_TO_USER";
+	char line[256];
 	struct qemu q;
 	int status;
 
@@ -668,10 +760,12 @@ static void case_no_capability(void)
 		      "QEMU fails (exit status %d)",
 		      status > 0 && WIFEXITED(status) ?
 		      WEXITSTATUS(status) : -1);
-		check(strstr(q.err.text ?: "", "serror-policy=forward") &&
-		      strstr(q.err.text ?: "", want),
-		      "its message names the policy and %s", want);
-		check(!strstr(q.con.text ?: "", MARK_UP),
+		if (check(has(&q.err, 0, "serror-policy=forward") &&
+			  has(&q.err, 0, want),
+			  "its message names the policy and %s", want) &&
+		    line_with(&q.err, 0, want, line, sizeof(line)))
+			story("QEMU:   refuses to start: %s", line);
+		check(!has(&q.con, 0, MARK_UP),
 		      "no guest ran");
 	} else {
 		check(false, "QEMU started");
@@ -691,6 +785,7 @@ struct vmm_case {
 
 static const struct vmm_case cases[] = {
 	{ "forward-uer", case_forward_uer, WITH_CAPABILITY, true },
+	{ "forward-pending", case_forward_pending, WITH_CAPABILITY, true },
 	{ "forward-ueo", case_forward_ueo, WITH_CAPABILITY, true },
 	{ "ignore", case_ignore, WITH_CAPABILITY, true },
 	{ "stop", case_stop, WITH_CAPABILITY, true },
@@ -700,7 +795,7 @@ static const struct vmm_case cases[] = {
 
 int main(int argc, char **argv)
 {
-	int nr = sizeof(cases) / sizeof(cases[0]);
+	int nr = ARRAY_SIZE(cases);
 	int i, opt, pass = 0, fail = 0, skip = 0;
 	const char *no_injector;
 	bool cap;
@@ -753,6 +848,7 @@ int main(int argc, char **argv)
 			continue;
 		}
 		note("%s", c->name);
+		current_case = c->name;
 		c->run();
 		note("%s: %.1f s", c->name, now() - start);
 		if (failures == before) {

@@ -95,14 +95,17 @@ static noinline u64 guest_exit(enum exit_kind kind, bool last)
 }
 
 /*
- * The first round maps, at stage 2, the pages the second goes through: the
- * SError raised in the second must be found pending at its exit, not at a
- * stage-2 fault on the way.
+ * A first round maps, at stage 2, the pages the second goes through, a
+ * ucall's too (the guest may ask the host to arm the device): the SError
+ * raised in the second must be found pending at its exit, not at a stage-2
+ * fault on the way.
  */
 static void guest_pending(enum exit_kind kind)
 {
-	u64 val = guest_exit(kind, false);
+	u64 val;
 
+	GUEST_SYNC(0);
+	val = guest_exit(kind, false);
 	guest_raise_serror(ERRINJ_SERROR_AT_ENTRY, guest_iss);
 	GUEST_ASSERT_EQ(guest_exit(kind, true), val);
 	GUEST_DONE();
@@ -226,6 +229,8 @@ static void test_pending(enum exit_kind kind)
 	sync_global_to_guest(vm, guest_resume);
 	vcpu_args_set(vcpu, 1, kind);
 
+	vcpu_run(vcpu);
+	TEST_ASSERT_EQ(get_ucall(vcpu, NULL), UCALL_SYNC);
 	if (kind == EXIT_MMIO)
 		vcpu_run_expect_mmio(vcpu);
 	error_injector_vcpu_run(inj, vcpu);

@@ -30,6 +30,7 @@
 #define ERRINJ_COUNT			0x30	/* RO: SErrors raised so far */
 /* WO: the same, at PE CPU's next exit from a guest */
 #define ERRINJ_SERROR_AT_GUEST_EXIT	0x38
+#define ERRINJ_DISARM			0x40	/* WO: disarm what is armed */
 
 #define ERRINJ_ID_VALUE			0x53457272
 /* Where error_injector_map() puts the device in a guest (GPA == GVA). */
@@ -53,7 +54,11 @@ struct error_injector *error_injector_open(char *why, size_t len);
  */
 void error_injector_map(struct error_injector *inj, struct kvm_vm *vm, u32 slot);
 
-/* Arm @mode with syndrome @iss for the PE the caller runs on, pinning it. */
+/*
+ * Arm @mode with syndrome @iss for the PE the caller runs on, pinning it.
+ * The device keeps one SError per mode and PE: threads that arm it at once
+ * must run on different PEs.
+ */
 void error_injector_arm(struct error_injector *inj, u64 mode, u64 iss);
 
 /*

@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <endian.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
@@ -52,15 +53,19 @@ static bool find_device(u64 *pa)
 	}
 	closedir(dir);
 
-	*pa = be64toh(*pa);
+	if (found)
+		*pa = be64toh(*pa);
 	return found;
 }
 
 /* Whether the guest writes to the device itself (error_injector_map()). */
 static bool guest_reaches_device;
 
-/* The ucall by which a guest asks the host to raise an SError for it. */
-#define ERRINJ_UCALL_MAGIC	0x5e44
+/*
+ * What a guest's GUEST_SYNC carries first when it asks the host to raise an
+ * SError for it: this string's address, which no value a test reports is.
+ */
+static const char raise_request[] = "raise an SError";
 
 static void guest_read_id(void)
 {
@@ -106,11 +111,16 @@ void error_injector_map(struct error_injector *inj, struct kvm_vm *vm, u32 slot)
 
 void error_injector_arm(struct error_injector *inj, u64 mode, u64 iss)
 {
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 	int cpu = sched_getcpu();
 
 	pin_self_to_cpu(cpu);
+
+	/* CPU is one register for all: arm the mode before another thread. */
+	pthread_mutex_lock(&lock);
 	WRITE_ONCE(*(u64 *)(inj->hva + ERRINJ_CPU), cpu);
 	WRITE_ONCE(*(u64 *)(inj->hva + mode), iss);
+	pthread_mutex_unlock(&lock);
 }
 
 void error_injector_vcpu_run(struct error_injector *inj, struct kvm_vcpu *vcpu)
@@ -119,7 +129,8 @@ void error_injector_vcpu_run(struct error_injector *inj, struct kvm_vcpu *vcpu)
 
 	vcpu_run(vcpu);
 	if (vcpu->run->exit_reason != KVM_EXIT_MMIO ||
-	    get_ucall(vcpu, &uc) != UCALL_SYNC || uc.args[0] != ERRINJ_UCALL_MAGIC)
+	    get_ucall(vcpu, &uc) != UCALL_SYNC ||
+	    uc.args[0] != (u64)raise_request)
 		return;
 
 	error_injector_arm(inj, uc.args[1] == ERRINJ_SERROR ?
@@ -133,7 +144,7 @@ void guest_raise_serror(u64 mode, u64 iss)
 	if (READ_ONCE(guest_reaches_device))
 		WRITE_ONCE(*(u64 *)(ERRINJ_GPA + mode), iss);
 	else
-		GUEST_SYNC3(ERRINJ_UCALL_MAGIC, mode, iss);
+		GUEST_SYNC3(raise_request, mode, iss);
 }
 
 struct error_injector *error_injector_open(char *why, size_t len)
@@ -167,6 +178,8 @@ struct error_injector *error_injector_open(char *why, size_t len)
 	inj->pa = pa;
 	inj->hva = hva;
 	TEST_ASSERT_EQ(error_injector_read(inj, ERRINJ_ID), ERRINJ_ID_VALUE);
+	/* Nothing a test before this one left armed fires in this one. */
+	WRITE_ONCE(*(u64 *)(hva + ERRINJ_DISARM), 0);
 	inj->guest_reachable = guest_can_reach(inj);
 
 	return inj;
