@@ -131,6 +131,7 @@ def do_test(args):
 
 
 STORY = re.compile(r"^# # story: (?P<case>\S+)\s+(?P<text>.*)$")
+ROLES = ("device:", "KVM:", "QEMU:", "guest:")
 
 
 def do_demo(args):
@@ -146,18 +147,20 @@ def do_demo(args):
           "(-accel kvm,serror-policy=...), on a\nhost with the series.\n")
     for res in results:
         print(f"{res.target} host (every console line: {res.log}):")
-        case = None
+        cases = {}
         with open(res.log, errors="replace") as f:
             for line in f:
                 m = STORY.match(line.rstrip())
-                if not m:
-                    continue
-                if m.group("case") != case:
-                    case = m.group("case")
-                    print()
-                    print(f"  {case:<16}{m.group('text')}")
-                else:
-                    print(f"  {'':<16}{m.group('text')}")
+                if m:
+                    cases.setdefault(m.group("case"), []).append(
+                        m.group("text"))
+        for case, lines in cases.items():
+            # The driver logs as it checks; tell it in the order it happens.
+            lines.sort(key=lambda t: next((i for i, who in enumerate(ROLES)
+                                           if t.startswith(who)), 0))
+            print()
+            for i, text in enumerate(lines):
+                print(f"  {case if i == 0 else '':<16}{text}")
         print()
     log("demo", f"total {fmt_time(time.monotonic() - start)}")
     return report(results)
@@ -221,7 +224,7 @@ def main():
     sp.add_argument("--suite", choices=list(suites.SUITES), default="all")
     add("selftest", do_selftest, "the testbed's own tests")
     add("test", do_test, "everything: tree, builds, review, every run")
-    add("demo", do_demo, "tree, build, the SError tests with their output",
+    add("demo", do_demo, "tree, build, QEMU under KVM: the SError flow told",
         ["vhe"])
     sp = add("bench", do_bench, "benchmarks: hot path, round trip, testbed")
     sp.add_argument("parts", nargs="*",

@@ -59,6 +59,48 @@ static inline void guest_serror_window(void)
 	local_serror_disable();
 }
 
+/*
+ * What the guest's SError handler records: how many SErrors the guest took,
+ * and the syndrome of the last one. The host reads them with
+ * sync_global_from_guest().
+ */
+static u64 serror_count;
+static u64 serror_esr;
+
+/* At vEL2, with HCR_EL2.E2H set, esr_el1 reads ESR_EL2. */
+static inline void guest_serror_record(void)
+{
+	WRITE_ONCE(serror_esr, read_sysreg(esr_el1));
+	WRITE_ONCE(serror_count, READ_ONCE(serror_count) + 1);
+}
+
+static inline void guest_serror_handler(struct ex_regs *regs)
+{
+	guest_serror_record();
+}
+
+static inline void guest_unexpected_dabt_handler(struct ex_regs *regs)
+{
+	GUEST_FAIL("Unexpected synchronous exception, ESR %lx at PC %lx",
+		   read_sysreg(esr_el1), regs->pc);
+}
+
+/*
+ * Give a new VM's guest exception vectors: guest_serror_handler for an
+ * SError, and a failure for a data abort (the guest touches no memory that
+ * is not mapped, so one means that something went wrong).
+ */
+static inline void vm_install_serror_handlers(struct kvm_vm *vm,
+					      struct kvm_vcpu *vcpu)
+{
+	vm_init_descriptor_tables(vm);
+	vcpu_init_descriptor_tables(vcpu);
+	vm_install_exception_handler(vm, VECTOR_ERROR_CURRENT,
+				     guest_serror_handler);
+	vm_install_sync_handler(vm, VECTOR_SYNC_CURRENT, ESR_ELx_EC_DABT_CUR,
+				guest_unexpected_dabt_handler);
+}
+
 /* Indices into serror_vcpu_state.regs[]. */
 enum serror_state_reg {
 	SERROR_STATE_PC,

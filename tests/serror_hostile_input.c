@@ -39,28 +39,12 @@
 /* KVM_SET_VCPU_EVENTS takes a syndrome (serror_has_esr). */
 static bool host_has_ras;
 
-/* Written by the guest's SError handler. */
-static u64 serror_count;
-static u64 serror_esr;
 /* How many SErrors the guest must have taken by its end. */
 static u64 expected_count;
 /* Guest/host handshake for the case that races a vCPU in KVM_RUN. */
 static u64 spin;
 static u64 spinning;
 static u64 stop;
-
-/* At vEL2, with HCR_EL2.E2H set, esr_el1 reads ESR_EL2. */
-static void serror_handler(struct ex_regs *regs)
-{
-	WRITE_ONCE(serror_esr, read_sysreg(esr_el1));
-	WRITE_ONCE(serror_count, READ_ONCE(serror_count) + 1);
-}
-
-static void unexpected_sync_handler(struct ex_regs *regs)
-{
-	GUEST_FAIL("Unexpected synchronous exception, ESR %lx at PC %lx",
-		   read_sysreg(esr_el1), regs->pc);
-}
 
 /*
  * Exit once so that the host can make its call, optionally spin until told
@@ -110,11 +94,7 @@ static struct kvm_vm *vm_create_setup(struct kvm_vcpu **vcpu, enum setup setup)
 	struct ucall uc;
 	u64 pfr0;
 
-	vm_init_descriptor_tables(vm);
-	vcpu_init_descriptor_tables(*vcpu);
-	vm_install_exception_handler(vm, VECTOR_ERROR_CURRENT, serror_handler);
-	vm_install_sync_handler(vm, VECTOR_SYNC_CURRENT, ESR_ELx_EC_DABT_CUR,
-				unexpected_sync_handler);
+	vm_install_serror_handlers(vm, *vcpu);
 
 	if (setup == RAS_HIDDEN) {
 		pfr0 = vcpu_get_reg(*vcpu, pfr0_id);

@@ -41,10 +41,6 @@
  */
 static bool host_has_ras;
 
-/* Written by the guest's SError handler, read by guest and host. */
-static u64 serror_count;
-static u64 serror_esr;
-
 /*
  * Set by the host in the source VM before it first runs: the destination
  * VM gets them with the rest of the guest's memory. An expected_esr of 0
@@ -53,19 +49,6 @@ static u64 serror_esr;
 static u64 masked_rounds;
 static u64 expected_count;
 static u64 expected_esr;
-
-static void serror_handler(struct ex_regs *regs)
-{
-	WRITE_ONCE(serror_esr, read_sysreg(esr_el1));
-	WRITE_ONCE(serror_count, READ_ONCE(serror_count) + 1);
-}
-
-/* At vEL2, with HCR_EL2.E2H set, esr_el1 reads ESR_EL2. */
-static void unexpected_sync_handler(struct ex_regs *regs)
-{
-	GUEST_FAIL("Unexpected synchronous exception, ESR %lx at PC %lx",
-		   read_sysreg(esr_el1), regs->pc);
-}
 
 /*
  * Run masked_rounds rounds with SErrors masked, reporting in each whether
@@ -105,11 +88,7 @@ static struct kvm_vm *vm_create_serror(struct kvm_vcpu **vcpu)
 {
 	struct kvm_vm *vm = vm_create_with_one_vcpu(vcpu, guest_code);
 
-	vm_init_descriptor_tables(vm);
-	vcpu_init_descriptor_tables(*vcpu);
-	vm_install_exception_handler(vm, VECTOR_ERROR_CURRENT, serror_handler);
-	vm_install_sync_handler(vm, VECTOR_SYNC_CURRENT, ESR_ELx_EC_DABT_CUR,
-				unexpected_sync_handler);
+	vm_install_serror_handlers(vm, *vcpu);
 	return vm;
 }
 

@@ -38,14 +38,10 @@
 #define ISS_RAISED		SERROR_ISS_RAS(ESR_ELx_AET_UER)
 #define ISS_CHOSEN		(SERROR_ISS_RAS(ESR_ELx_AET_UEU) | ESR_ELx_EA)
 
-static u64 serror_count;
-static u64 serror_esr;
-
 /* The guest's SError handler: count, remember, ring the doorbell. */
 static void serror_handler(struct ex_regs *regs)
 {
-	WRITE_ONCE(serror_esr, read_sysreg(esr_el1));
-	WRITE_ONCE(serror_count, READ_ONCE(serror_count) + 1);
+	guest_serror_record();
 	writel(MMIO_DOORBELL, (void *)MMIO_GPA);
 }
 

@@ -531,7 +531,6 @@ static void check_event(struct qemu *q, size_t from, uint64_t esr,
 static void check_trace(struct qemu *q, size_t from, uint64_t esr)
 {
 	char want[128];
-
 	char line[256];
 
 	snprintf(want, sizeof(want), "kvm_arm_handle_serror cpu 0 esr 0x%"
@@ -546,7 +545,6 @@ static void check_trace(struct qemu *q, size_t from, uint64_t esr)
 static void check_guest_serror(struct qemu *q, size_t from, uint64_t esr)
 {
 	char want[128];
-
 	char line[256];
 
 	snprintf(want, sizeof(want), "SError Interrupt on CPU0, code 0x%016"
@@ -705,6 +703,7 @@ static void case_stop(void)
 			 ERRINJ_SERROR_IN_GUEST, ISS_UEU, &count, &con,
 			 &qmp, &err)) {
 		check_event(&q, qmp, SERROR_ESR(ISS_UEU), false, "stop");
+		check_trace(&q, err, SERROR_ESR(ISS_UEU));
 		check(wait_for(&q, &q.qmp, qmp, "\"STOP\"", wait_seconds),
 		      "QMP event STOP");
 		at = q.qmp.len;
