@@ -13,6 +13,12 @@
  * found pending when it next exits (here, at the MMIO exit of a ucall).
  * This is the check that QEMU's model and KVM agree where the series
  * changes nothing.
+ *
+ * The same device gives a real synchronous external abort (SEA): with
+ * FEAT_RAS, HCR_EL2.TEA routes it to KVM, which exits with KVM_EXIT_ARM_SEA
+ * if the VMM asked for it (KVM_CAP_ARM_SEA_TO_USER) and otherwise turns it
+ * into its implementation defined virtual SError; without FEAT_RAS the
+ * guest takes it itself.
  */
 #include "error_injector.h"
 #include "kselftest.h"
@@ -106,6 +112,71 @@ static void test_serror(u64 mode, u64 iss)
 	kvm_vm_free(vm);
 }
 
+/*
+ * In the guest: read the register that answers with an external abort.
+ * KVM's vSError for it comes back to the same read: with SErrors masked the
+ * guest would fault again, forever.
+ */
+static void guest_sea_code(void)
+{
+	local_serror_enable();
+	READ_ONCE(*(volatile u64 *)(ERRINJ_GPA + ERRINJ_ABORT));
+	GUEST_FAIL("A read of the error injector's ABORT register completed");
+}
+
+/* Without FEAT_RAS (no HCR_EL2.TEA) the abort is the guest's own. */
+static void guest_sea_handler(struct ex_regs *regs)
+{
+	u64 esr = read_sysreg(esr_el1);
+
+	GUEST_ASSERT(!guest_expected_esr);
+	GUEST_ASSERT_EQ(ESR_ELx_EC(esr), ESR_ELx_EC_DABT_CUR);
+	GUEST_ASSERT_EQ(esr & ESR_ELx_FSC_TYPE, ESR_ELx_FSC_EXTABT);
+	GUEST_DONE();
+}
+
+static void test_sea(bool to_user)
+{
+	struct kvm_vcpu *vcpu;
+	struct kvm_run *run;
+	struct kvm_vm *vm;
+	struct ucall uc;
+	u64 esr;
+
+	vm = vm_create_with_one_vcpu(&vcpu, guest_sea_code);
+	vm_init_descriptor_tables(vm);
+	vcpu_init_descriptor_tables(vcpu);
+	vm_install_exception_handler(vm, VECTOR_ERROR_CURRENT, guest_serror_handler);
+	vm_install_sync_handler(vm, VECTOR_SYNC_CURRENT, ESR_ELx_EC_DABT_CUR,
+				guest_sea_handler);
+	if (to_user)
+		vm_enable_cap(vm, KVM_CAP_ARM_SEA_TO_USER, 0);
+	error_injector_map(inj, vm, 1);
+
+	/* With FEAT_RAS and without SEA_TO_USER: KVM's vSError. */
+	guest_esr_mask = -1ULL;
+	guest_expected_esr = host_has_ras && !to_user ? KVM_SERROR_ESR : 0;
+	sync_global_to_guest(vm, guest_esr_mask);
+	sync_global_to_guest(vm, guest_expected_esr);
+
+	vcpu_run(vcpu);
+	run = vcpu->run;
+	if (host_has_ras && to_user) {
+		TEST_ASSERT_KVM_EXIT_REASON(vcpu, KVM_EXIT_ARM_SEA);
+		esr = run->arm_sea.esr;
+		TEST_ASSERT_EQ(ESR_ELx_EC(esr), ESR_ELx_EC_DABT_LOW);
+		TEST_ASSERT_EQ(esr & ESR_ELx_FSC_TYPE, ESR_ELx_FSC_EXTABT);
+		if (run->arm_sea.flags & KVM_EXIT_ARM_SEA_FLAG_GPA_VALID)
+			TEST_ASSERT_EQ(run->arm_sea.gpa, ERRINJ_GPA);
+	} else {
+		if (get_ucall(vcpu, &uc) == UCALL_ABORT)
+			REPORT_GUEST_ASSERT(uc);
+		TEST_ASSERT_EQ(uc.cmd, UCALL_DONE);
+	}
+
+	kvm_vm_free(vm);
+}
+
 int main(void)
 {
 	char why[256];
@@ -117,13 +188,27 @@ int main(void)
 	host_has_ras = kvm_has_cap(KVM_CAP_ARM_INJECT_SERROR_ESR);
 
 	ksft_print_header();
-	ksft_set_plan(2 * ARRAY_SIZE(syndromes));
+	ksft_set_plan(2 * ARRAY_SIZE(syndromes) + 2);
 	for (i = 0; i < ARRAY_SIZE(syndromes); i++) {
 		test_serror(ERRINJ_SERROR, syndromes[i].iss);
 		ksft_test_result_pass("%s SError taken\n", syndromes[i].name);
 		test_serror(ERRINJ_SERROR_AT_ENTRY, syndromes[i].iss);
 		ksft_test_result_pass("%s SError pending at exit\n",
 				      syndromes[i].name);
+	}
+
+	if (!inj->guest_reachable) {
+		ksft_test_result_skip("SEA, reflected: a guest cannot reach the device here\n");
+		ksft_test_result_skip("SEA, to user: a guest cannot reach the device here\n");
+	} else {
+		test_sea(false);
+		ksft_test_result_pass("SEA, reflected\n");
+		if (kvm_has_cap(KVM_CAP_ARM_SEA_TO_USER)) {
+			test_sea(true);
+			ksft_test_result_pass("SEA, to user (KVM_EXIT_ARM_SEA)\n");
+		} else {
+			ksft_test_result_skip("SEA, to user: no KVM_CAP_ARM_SEA_TO_USER\n");
+		}
 	}
 	ksft_finished();
 }
