@@ -85,7 +85,8 @@ SERIES = [
 PROJECT = [
     Test("tests/serror_base",
          why="real SErrors without the capability: KVM's implementation "
-             "defined vSError, as on the unpatched base"),
+             "defined vSError, as on the unpatched base; a real SEA, "
+             "reflected and as KVM_EXIT_ARM_SEA"),
     Test("tests/serror_migration",
          why="a pending SError moved to a fresh VM, delivered once"),
     Test("tests/serror_hostile_input",
