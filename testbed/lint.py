@@ -92,8 +92,9 @@ def qemu_checkpatch():
                                  capture_output=True, text=True)
             name = os.path.relpath(patch, REPO)
             with open(patch, errors="replace") as f:
-                placeholder = re.search(r"^Subject: .*linux-headers: .*"
-                                        r"\(placeholder\)", f.read(), re.M)
+                # An RFC's headers update for a kernel uAPI not merged yet.
+                placeholder = re.search(r"^Subject: \[RFC PATCH [^]]*\] "
+                                        r"linux-headers: ", f.read(), re.M)
             for line in (res.stdout + res.stderr).splitlines():
                 if not re.search(r"\b(ERROR|WARNING)\b", line):
                     continue

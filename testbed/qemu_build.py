@@ -265,10 +265,12 @@ def build(name):
     return b.binary
 
 
-def export(group, tree, revs):
+def export(group, tree, revs, prefix="PATCH"):
     """`git format-patch` of @revs in the QEMU git tree @tree into
     qemu/@group/, deterministic, with the cover letter's subject and text
-    from qemu/@group/cover-letter.txt (subject line, blank line, body)."""
+    from qemu/@group/cover-letter.txt (subject line, blank line, body),
+    and @prefix in the subjects ("RFC PATCH" for the VMM side, whose
+    kernel uAPI is not merged)."""
     out = os.path.join(REPO, "qemu", group)
     cover = os.path.join(out, "cover-letter.txt")
     for old in glob.glob(os.path.join(out, "*.patch")):
@@ -276,7 +278,7 @@ def export(group, tree, revs):
     author = {"GIT_COMMITTER_NAME": "kvm-serror-series",
               "GIT_COMMITTER_EMAIL": "kvm-serror-series@example.invalid"}
     git("format-patch", "-q", "--cover-letter", "--zero-commit",
-        "--no-signature", "--thread=shallow", "-o", out, revs, cwd=tree,
+        f"--subject-prefix={prefix}", "--no-signature", "--thread=shallow", "-o", out, revs, cwd=tree,
         env=author)
     with open(cover) as f:
         subject, _, body = f.read().partition("\n\n")
