@@ -42,8 +42,8 @@ class Build:
     target: str = "qemu-system-aarch64"
     # A cross build: Debian's arm64 -dev packages (bookworm) that make its
     # sysroot. The configure arguments may name the sysroot as {sysroot} and
-    # a file of testbed/vmm/ as {vmm}/NAME (for --with-devices-*, which
-    # takes a path relative to the source's configs/devices/<target>/).
+    # a file of testbed/configs/ as {configs}/NAME (for --with-devices-*,
+    # which takes a path relative to the source's configs/devices/<target>/).
     sysroot_packages: tuple = ()
 
     @property
@@ -59,24 +59,27 @@ class Build:
         return os.path.join(QEMU, f"{self.name}-sysroot")
 
     def configure_args(self, src):
-        vmm = os.path.relpath(os.path.join(TESTBED, "vmm"), os.path.join(
-            src, "configs", "devices", "aarch64-softmmu"))
+        configs = os.path.relpath(os.path.join(TESTBED, "configs"),
+                                  os.path.join(src, "configs", "devices",
+                                               "aarch64-softmmu"))
         return [os.path.join(src, "configure"),
-                *(a.format(sysroot=self.sysroot, vmm=vmm)
+                *(a.format(sysroot=self.sysroot, configs=configs)
                   for a in self.configure)]
 
 
 BUILDS = {b.name: b for b in [
+    # The machine every target boots: TCG, the virt board's devices only
+    # (configs/qemu-virt.mak), a third fewer objects than all the boards.
     Build("tcg", ("--python=/usr/bin/python3", "--cc=ccache gcc",
                   "--target-list=aarch64-softmmu", "--disable-docs",
                   "--disable-werror", "--disable-download", "--disable-tools",
                   "--disable-guest-agent", "--disable-slirp", "--disable-vnc",
                   "--disable-gtk", "--disable-sdl", "--disable-opengl",
-                  "--disable-install-blobs")),
+                  "--disable-install-blobs", "--without-default-devices",
+                  "--with-devices-aarch64={configs}/qemu-virt")),
     # KVM only (no TCG), static, every optional feature off but the device
-    # tree (libfdt) the virt board needs; the devices are the virt board's
-    # (vmm/kvm-virt.mak: QEMU's "minimal" set has sbsa-ref too, which needs
-    # TCG). The cross file that
+    # tree (libfdt) the virt board needs; the virt board's devices. The
+    # cross file that
     # meson gets is configure's, from --cross-prefix; its pkg-config is the
     # sysroot's (_sysroot()). libfdt has no .pc: -isystem finds its header,
     # and -B adds the library folder to the search path that gcc prints,
@@ -89,7 +92,7 @@ BUILDS = {b.name: b for b in [
                         "--disable-tcg", "--enable-kvm",
                         "--without-default-features",
                         "--without-default-devices",
-                        "--with-devices-aarch64={vmm}/kvm-virt",
+                        "--with-devices-aarch64={configs}/qemu-virt",
                         "--enable-fdt=system", "--disable-docs",
                         "--disable-werror", "--disable-download",
                         "--disable-tools", "--disable-guest-agent",
