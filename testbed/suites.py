@@ -139,12 +139,13 @@ SUITES = {
 # kernel's VHE, nVHE and protected hosts; the SError tests on the nested and
 # no-RAS hosts (see SUITES) and on the debug kernel, where lockdep, KASAN,
 # UBSAN and kmemleak watch the code the series adds; a real VMM and guest on
-# VHE, nVHE and protected hosts; and on the unpatched base, what the error
+# VHE, nVHE, protected and nested hosts (the VMM's guest runs at EL1 there:
+# no slower than on VHE); and on the unpatched base, what the error
 # injector does to a kernel without the series.
 PLAN = [
     ("all", ["vhe", "nvhe", "protected"], "test"),
     ("serror", ["nested", "noras"], "test"),
     ("serror", ["vhe", "nvhe", "protected"], "debug"),
-    ("vmm", ["vhe", "nvhe", "protected"], "test"),
+    ("vmm", ["vhe", "nvhe", "protected", "nested"], "test"),
     ("upstream", ["vhe", "noras"], "upstream"),
 ]
