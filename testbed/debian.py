@@ -2,8 +2,8 @@
 """Debian packages the testbed fetches without touching the system's apt
 configuration: a private sources list, lists and cache under the testbed's
 cache folder, one per suite. Serves the Linux base (linux-source-7.3 from
-trixie-backports), the QEMU source (trixie's source package) and the meson
-that QEMU 10 needs (bookworm-backports).
+trixie-backports), the QEMU source (the upstream tarball of sid's source
+package) and the meson that QEMU 10 needs (bookworm-backports).
 """
 
 import glob
@@ -83,6 +83,27 @@ def source(package, suite, dest):
         if not dscs:
             raise Failure(f"apt-get source left no {package} .dsc in {dest}")
     return dscs[-1]
+
+
+def orig_tarball(package, version, suite, dest):
+    """The upstream tarball (.orig.tar.*) of source package @package at
+    @version (epoch included, as apt-get takes it) from @suite, downloaded
+    once into @dest, without Debian's packaging. Returns its path."""
+    upstream = version.split(":")[-1].rsplit("-", 1)[0]
+    pattern = f"{package}_{upstream}.orig.tar.*"
+    found = sorted(glob.glob(os.path.join(dest, pattern)))
+    if not found:
+        os.makedirs(dest, exist_ok=True)
+        with Stage("fetch", f"apt-get source --tar-only {package}={version} "
+                   f"({suite})"):
+            _apt_get(suite, "deb-src", None,
+                     ["source", "--download-only", "--tar-only",
+                      f"{package}={version}"], dest,
+                     f"source-{package}.log")
+        found = sorted(glob.glob(os.path.join(dest, pattern)))
+        if not found:
+            raise Failure(f"apt-get source left no {pattern} in {dest}")
+    return found[-1]
 
 
 def version(path):

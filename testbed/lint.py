@@ -1,7 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0
 """Review checks: the kernel's scripts/checkpatch.pl --strict on every patch
 of the series (patches/), and QEMU's own scripts/checkpatch.pl on every
-patch under qemu/ (whose only accepted finding is the missing sign-off).
+patch under qemu/ (whose accepted findings are the missing sign-off, the
+reminder on the placeholder headers update, and the prototypes of a TCG
+test's asm() functions).
 
 Four findings are expected and only reported:
 - "Missing Signed-off-by": the series carries no sign-off on purpose; whoever
@@ -79,8 +81,21 @@ def checkpatch():
     log("lint", "checkpatch --strict: clean but for the expected findings")
 
 
+def _patch_file(patch, finding):
+    """The file a --terse finding ("PATCH:LINE: ...") of @patch is in."""
+    m = re.search(r":(\d+): ", finding)
+    if not m:
+        return ""
+    with open(patch, errors="replace") as f:
+        lines = f.read().splitlines()[:int(m.group(1))]
+    for line in reversed(lines):
+        if line.startswith("+++ b/"):
+            return line[6:]
+    return ""
+
+
 def qemu_checkpatch():
-    """QEMU's checkpatch on qemu/*/*.patch, from the Debian QEMU source."""
+    """QEMU's checkpatch on qemu/*/*.patch, from the QEMU source."""
     patches = qemu_build.patches()
     if not patches:
         return
@@ -100,6 +115,13 @@ def qemu_checkpatch():
                     continue
                 if "Missing Signed-off-by" in line:
                     log("lint", f"{name}: expected: missing Signed-off-by")
+                elif ("externs should be avoided" in line and
+                      _patch_file(patch, line).startswith("tests/tcg/")):
+                    # A bare-metal test's prototypes of the functions its
+                    # top-level asm() defines, as in
+                    # tests/tcg/aarch64/sme-outprod1.c.
+                    log("lint", f"{name}: expected: prototype of an asm() "
+                        "function in a TCG test")
                 elif placeholder and "update-linux-headers.sh" in line:
                     # The reminder that every change of linux-headers/
                     # gets: a placeholder for a kernel series not merged

@@ -1,10 +1,13 @@
 # SPDX-License-Identifier: GPL-2.0
-"""Stage build, for QEMU: QEMU 10 from Debian trixie's source package (with
-Debian's own patches, as dpkg-source applies them), the project's patches
-from qemu/ on top with `git am`, built with meson/ninja and ccache.
+"""Stage build, for QEMU: QEMU 10.2.2, the upstream tarball of Debian sid's
+source package (Debian's "+ds" repack, without Debian's patches), the
+project's patches from qemu/ on top with `git am`, built with meson/ninja
+and ccache; and QEMU's own tests of what the patches add.
 
   tcg        qemu-system-aarch64 for this machine, TCG: the machine every
-             target boots (targets.py), with the error injector.
+             target boots (targets.py), with the error injector; its
+             qtest and the TCG system tests (tests/tcg/aarch64) come from
+             this build too.
   kvm-arm64  qemu-system-aarch64 for the targets' arm64 hosts, KVM only,
              static, the virt board and little else: the VMM that the vmm
              suite runs on them (vmm.py). Cross-built with Debian's
@@ -29,7 +32,10 @@ from common import (BUILD, CACHE, JOBS, REPO, TESTBED, Failure, Stage, git,
                     log, run)
 
 PACKAGE = "qemu"
-SUITE = "trixie"
+# The newest QEMU source the Debian mirror serves: sid lists 11.1, but only
+# 10.2.2's files download.
+VERSION = "1:10.2.2+ds-1"
+SUITE = "sid"
 QEMU = os.path.join(BUILD, "qemu")
 SRC = os.path.join(QEMU, "src")
 PATCH_GROUPS = ("test-hardware", "vmm")
@@ -72,6 +78,8 @@ BUILDS = {b.name: b for b in [
     # (configs/qemu-virt.mak), a third fewer objects than all the boards.
     # Neither build has debug information: it makes a cold build a quarter
     # slower, for backtraces that the symbols give well enough.
+    # It has the error injector (configs/qemu-virt-tcg.mak), and the
+    # cross compiler of QEMU's TCG tests.
     Build("tcg", ("--python=/usr/bin/python3", "--cc=ccache gcc",
                   "--target-list=aarch64-softmmu", "--disable-debug-info",
                   "--disable-docs",
@@ -79,7 +87,8 @@ BUILDS = {b.name: b for b in [
                   "--disable-guest-agent", "--disable-slirp", "--disable-vnc",
                   "--disable-gtk", "--disable-sdl", "--disable-opengl",
                   "--disable-install-blobs", "--without-default-devices",
-                  "--with-devices-aarch64={configs}/qemu-virt")),
+                  "--with-devices-aarch64={configs}/qemu-virt-tcg",
+                  "--cross-prefix-aarch64=aarch64-linux-gnu-")),
     # KVM only (no TCG), static, every optional feature off but the device
     # tree (libfdt) the virt board needs; the virt board's devices. The
     # cross file that
@@ -122,33 +131,66 @@ def patches():
     return found
 
 
-def _stamp(dsc):
-    h = hashlib.sha256(os.path.basename(dsc).encode())
+# What the testbed changes in the tarball to build offline, before the
+# project's patches (file, text, replacement). Debian's +ds tarball ships
+# neither the Python wheels nor the firmware blobs:
+#  - configure installs pycotap, which only `meson test` uses, in its venv,
+#    from PyPI or python/wheels; bookworm has no package of it;
+#  - meson.build unpacks the edk2 blobs when bzip2 is there, and fails on
+#    the missing ones.
+BUILD_FIXES = (
+    ("pythondeps.toml", 'pycotap = { accepted = ">=1.1.0", installed = '
+     '"1.3.1" }\n', ""),
+    ("meson.build", "    unpack_edk2_blobs = bzip2.found()\n",
+     "    unpack_edk2_blobs = false\n"),
+)
+
+
+def _stamp(tarball):
+    h = hashlib.sha256(os.path.basename(tarball).encode())
+    h.update(repr(BUILD_FIXES).encode())
     for p in patches():
         with open(p, "rb") as f:
             h.update(f.read())
     return h.hexdigest()
 
 
+def _build_fixes(src):
+    """BUILD_FIXES, committed, tagged "testbed"."""
+    for name, old, new in BUILD_FIXES:
+        path = os.path.join(src, name)
+        with open(path) as f:
+            text = f.read()
+        if old not in text:
+            raise Failure(f"{name}: the testbed's build fix no longer "
+                          f"applies ({old.strip()!r} is gone)")
+        with open(path, "w") as f:
+            f.write(text.replace(old, new, 1))
+    git("commit", "-q", "-a", "-m", "testbed: build offline from the +ds "
+        "tarball (pycotap, edk2 blobs)", cwd=src)
+    git("tag", "testbed", cwd=src)
+
+
 def source():
-    """The patched source tree, made again when a patch or the Debian
-    source changed."""
-    dsc = debian.source(PACKAGE, SUITE, os.path.join(CACHE, "qemu-source"))
+    """The patched source tree, made again when a patch or the tarball
+    changed. Tags: "upstream" (the tarball), "testbed" (BUILD_FIXES)."""
+    tarball = debian.orig_tarball(PACKAGE, VERSION, SUITE,
+                                  os.path.join(CACHE, "qemu-source"))
     stamp_file = os.path.join(QEMU, "src.stamp")
-    stamp = _stamp(dsc)
+    stamp = _stamp(tarball)
     if os.path.exists(stamp_file) and open(stamp_file).read() == stamp:
         return SRC
-    with Stage("qemu", f"unpack {os.path.basename(dsc)} with Debian's "
-               "patches, apply qemu/"):
+    with Stage("qemu", f"unpack {os.path.basename(tarball)}, apply qemu/"):
         shutil.rmtree(SRC, ignore_errors=True)
-        os.makedirs(QEMU, exist_ok=True)
-        run(["dpkg-source", "--no-check", "-x", dsc, SRC],
-            logfile=os.path.join(QEMU, "dpkg-source.log"))
+        os.makedirs(SRC)
+        run(["tar", "-xf", tarball, "-C", SRC, "--strip-components=1",
+             "--no-same-owner"])
         git("init", "-q", "-b", "patched", cwd=SRC)
         git("add", "-f", "-A", ".", cwd=SRC)
-        git("commit", "-q", "-m", f"QEMU {debian.version(dsc)} (Debian)",
+        git("commit", "-q", "-m", f"QEMU {VERSION} (upstream tarball)",
             cwd=SRC)
-        git("tag", "debian", cwd=SRC)
+        git("tag", "upstream", cwd=SRC)
+        _build_fixes(SRC)
         for p in patches():
             res = git("am", "-q", p, cwd=SRC, check=False, full=True)
             if res.returncode:

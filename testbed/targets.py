@@ -6,14 +6,18 @@ kernel's command line, what its console must show (the KVM mode, RAS present
 or absent, the IPA limit) and must not show, the features it offers to the
 tests, and how much slower than a plain VHE host it runs.
 
-Every target has the project's error injector (error-injector=on): QEMU's
-model of a device that answers with physical SErrors and external aborts.
+Every target has the project's error injector (-device arm-error-injector,
+docs/specs/arm-error-injector.rst in qemu/test-hardware): QEMU's test device
+that raises physical SErrors and external aborts on the PEs. With
+poison-hpfar=on it also makes HPFAR_EL2, UNKNOWN for an external abort, a
+wrong IPA, so that a KVM that trusted it would fail a test.
 """
 
 from dataclasses import dataclass
 
 # pauth-impdef=on: QEMU's default pointer-auth algorithm is very slow in TCG.
-MACHINE = "virt,virtualization=on,gic-version=3,error-injector=on"
+MACHINE = "virt,virtualization=on,gic-version=3"
+ERROR_INJECTOR = "arm-error-injector,poison-hpfar=on"
 MAX_CPU = "max,pauth-impdef=on"
 # arm64.nolva: -cpu max has FEAT_LPA2 and a 52-bit PARange. Under pKVM every
 # VM gets the host's IPA limit, and kvm_stage2_destroy() walks the whole IPA
@@ -46,7 +50,8 @@ class Target:
     why: str = ""
 
     def qemu_args(self):
-        return ["-M", MACHINE, "-cpu", self.cpu, "-smp", str(self.smp),
+        return ["-M", MACHINE, "-device", ERROR_INJECTOR,
+                "-cpu", self.cpu, "-smp", str(self.smp),
                 "-m", self.memory, "-nographic", "-nic", "none",
                 "-no-reboot", "-monitor", "none", "-serial", "stdio"]
 

@@ -4,7 +4,8 @@
   debian.py      fetch Debian packages through a private apt configuration
   tree.py        the Linux base (or KDIR=), the series applied; export, check
   lint.py        checkpatch on the kernel series and on the QEMU patches
-  qemu_build.py  QEMU 10 from Debian's source with the project's patches
+  qemu_build.py  QEMU 10.2.2 from Debian's tarball with the project's patches
+  qemu_tests.py  QEMU's own tests of the test hardware (qtest, tests/tcg)
   kernel.py      kernel configs and builds, the KVM selftests, tests/
   review.py      each step builds, no new warnings, htmldocs, b4 am
   targets.py     the hosts (VHE, nVHE, protected, nested, no RAS), as data
@@ -29,6 +30,7 @@ import kernel
 import lint
 import parse
 import qemu_build
+import qemu_tests
 import review
 import runner
 import suites
@@ -122,8 +124,8 @@ def do_test(args):
         raise Failure("the testbed's own tests failed")
     do_tree(args)
     do_build(args, kernels=list(kernel.KERNELS))
+    results = [qemu_tests.run_all()]
     do_review(args)
-    results = []
     for suite, names, kernel_name in suites.PLAN:
         results += runner.run(suite, names, kernel_name)
     log("test", f"total {fmt_time(time.monotonic() - start)}")
@@ -196,6 +198,9 @@ def main():
         "checkpatch on patches/ and qemu/")
     add("qemu", lambda a: qemu_build.build("tcg"),
         "build QEMU with the project's patches")
+    add("qemu-test", lambda a: (qemu_build.build("tcg"),
+                                report([qemu_tests.run_all()]))[1],
+        "QEMU's own tests of the test hardware: qtest, tests/tcg")
     sp = add("build", lambda a: do_build(a, a.kernels),
              "QEMU, kernel(s), selftests and tests/")
     sp.add_argument("--kernels", nargs="+", choices=all_kernels,

@@ -166,8 +166,17 @@ static void test_sea(bool to_user)
 		esr = run->arm_sea.esr;
 		TEST_ASSERT_EQ(ESR_ELx_EC(esr), ESR_ELx_EC_DABT_LOW);
 		TEST_ASSERT_EQ(esr & ESR_ELx_FSC_TYPE, ESR_ELx_FSC_EXTABT);
-		if (run->arm_sea.flags & KVM_EXIT_ARM_SEA_FLAG_GPA_VALID)
-			TEST_ASSERT_EQ(run->arm_sea.gpa, ERRINJ_GPA);
+		/*
+		 * HPFAR_EL2 is UNKNOWN for an external abort, and the testbed's
+		 * device makes it a wrong IPA (poison-hpfar=on): KVM must find
+		 * the IPA by translating FAR_EL2, the guest's address.
+		 */
+		TEST_ASSERT(!(esr & ESR_ELx_FnV), "FAR not valid: 0x%lx", esr);
+		TEST_ASSERT_EQ(run->arm_sea.gva, ERRINJ_GPA + ERRINJ_ABORT);
+		TEST_ASSERT(run->arm_sea.flags & KVM_EXIT_ARM_SEA_FLAG_GPA_VALID,
+			    "no GPA in KVM_EXIT_ARM_SEA (flags 0x%llx)",
+			    run->arm_sea.flags);
+		TEST_ASSERT_EQ(run->arm_sea.gpa, ERRINJ_GPA);
 	} else {
 		if (get_ucall(vcpu, &uc) == UCALL_ABORT)
 			REPORT_GUEST_ASSERT(uc);

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * QEMU's Arm error injector: a one-page MMIO device on the virt machine
- * (-M virt,error-injector=on, device tree compatible "qemu,arm-error-injector")
- * through which a test raises real errors on the PEs of the machine KVM runs
- * on: physical SErrors with a chosen syndrome, and synchronous external
- * aborts. Real RAS hardware has no such device; tests that need it skip
- * without it.
+ * QEMU's Arm error injector: a one-page MMIO test device (QEMU's
+ * docs/specs/arm-error-injector.rst; -device arm-error-injector on the virt
+ * machine, device tree compatible "qemu,arm-error-injector") through which a
+ * test raises real errors on the PEs of the machine KVM runs on: physical
+ * SErrors with a chosen syndrome, and synchronous external aborts. Real RAS
+ * hardware has no such device; tests that need it skip without it.
  *
  * A guest reaches the device as a VMM passes a device through: its page is
  * mapped from /dev/mem into a memslot. Where a guest cannot reach it (pKVM
@@ -19,16 +19,17 @@
 #include "kvm_util.h"
 
 #define ERRINJ_ID			0x00	/* RO: ERRINJ_ID_VALUE */
-#define ERRINJ_CPU			0x08	/* RW: the PE the armed modes target */
+/* RW: the PE the armed modes target, by its MPIDR_EL1 affinity */
+#define ERRINJ_TARGET			0x08
 /* WO: a physical SError with ISS = value, now, on the writer */
 #define ERRINJ_SERROR			0x10
 /* WO: the same, at the writer's next exception to a higher EL */
 #define ERRINJ_SERROR_AT_ENTRY		0x18
-/* WO: the same, when PE CPU next enters a guest */
+/* WO: the same, when PE TARGET next enters a guest */
 #define ERRINJ_SERROR_IN_GUEST		0x20
 #define ERRINJ_ABORT			0x28	/* RO: the read takes an external abort */
 #define ERRINJ_COUNT			0x30	/* RO: SErrors raised so far */
-/* WO: the same, at PE CPU's next exit from a guest */
+/* WO: the same, at PE TARGET's next exit from a guest */
 #define ERRINJ_SERROR_AT_GUEST_EXIT	0x38
 #define ERRINJ_DISARM			0x40	/* WO: disarm what is armed */
 

@@ -5,6 +5,8 @@
 #include <dirent.h>
 #include <endian.h>
 #include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
@@ -20,42 +22,122 @@
 #define DT_ROOT		"/sys/firmware/devicetree/base"
 #define COMPATIBLE	"qemu,arm-error-injector"
 
-/* The device's address: the first (64-bit) cell pair of its reg property. */
-static bool find_device(u64 *pa)
+/* Up to @len bytes of property @prop of device tree node @node */
+static size_t dt_prop(const char *node, const char *prop, void *buf, size_t len)
 {
-	char path[512], buf[64];
-	struct dirent *de;
-	bool found = false;
-	DIR *dir;
+	char path[PATH_MAX];
+	size_t n = 0;
 	FILE *f;
 
-	dir = opendir(DT_ROOT);
-	if (!dir)
-		return false;
-
-	while (!found && (de = readdir(dir))) {
-		if (strncmp(de->d_name, "error-injector@", 15))
-			continue;
-
-		snprintf(path, sizeof(path), DT_ROOT "/%s/compatible", de->d_name);
-		f = fopen(path, "r");
-		if (!f)
-			continue;
-		found = fread(buf, 1, sizeof(buf), f) > strlen(COMPATIBLE) &&
-			!strcmp(buf, COMPATIBLE);
+	if (snprintf(path, sizeof(path), "%s/%s", node, prop) >= sizeof(path))
+		return 0;
+	f = fopen(path, "r");
+	if (f) {
+		n = fread(buf, 1, len, f);
 		fclose(f);
-
-		snprintf(path, sizeof(path), DT_ROOT "/%s/reg", de->d_name);
-		f = fopen(path, "r");
-		found = found && f && fread(pa, sizeof(*pa), 1, f) == 1;
-		if (f)
-			fclose(f);
 	}
-	closedir(dir);
+	return n;
+}
 
-	if (found)
-		*pa = be64toh(*pa);
+/* A property as big-endian cells: how many were read */
+static int dt_cells(const char *node, const char *prop, u32 *cells, int max)
+{
+	return dt_prop(node, prop, cells, max * sizeof(*cells)) / sizeof(*cells);
+}
+
+static u64 dt_value(const u32 *cells, int n)
+{
+	u64 v = 0;
+
+	while (n--)
+		v = v << 32 | be32toh(*cells++);
+	return v;
+}
+
+/* #address-cells or #size-cells of @node, as the device tree spec has it */
+static int dt_ncells(const char *node, const char *prop, int def)
+{
+	u32 n;
+
+	return dt_cells(node, prop, &n, 1) ? be32toh(n) : def;
+}
+
+/* A node compatible with the device, below @dir (two levels at most) */
+static bool dt_find(const char *dir, int depth, char *node, size_t len)
+{
+	char path[PATH_MAX], compat[sizeof(COMPATIBLE)];
+	struct dirent *de;
+	bool found = false;
+	DIR *d = opendir(dir);
+
+	while (d && !found && (de = readdir(d))) {
+		if (de->d_type != DT_DIR || de->d_name[0] == '.')
+			continue;
+		if (snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) >=
+		    sizeof(path))
+			continue;
+		found = dt_prop(path, "compatible", compat, sizeof(compat)) ==
+			sizeof(compat) && !memcmp(compat, COMPATIBLE, sizeof(compat));
+		if (found)
+			snprintf(node, len, "%s", path);
+		else if (depth)
+			found = dt_find(path, depth - 1, node, len);
+	}
+	if (d)
+		closedir(d);
 	return found;
+}
+
+/*
+ * The device's physical address: its reg, translated through its parent's
+ * ranges unless the parent is the root (QEMU's virt puts it on its
+ * platform bus, a simple-bus).
+ */
+static bool find_device(u64 *pa)
+{
+	char node[PATH_MAX], parent[PATH_MAX], grandparent[PATH_MAX];
+	int ac, pac, sc, n, i;
+	u32 cells[32];
+
+	if (!dt_find(DT_ROOT, 1, node, sizeof(node)))
+		return false;
+	snprintf(parent, sizeof(parent), "%s", dirname(strdupa(node)));
+	snprintf(grandparent, sizeof(grandparent), "%s", dirname(strdupa(parent)));
+
+	ac = dt_ncells(parent, "#address-cells", 2);
+	if (dt_cells(node, "reg", cells, ARRAY_SIZE(cells)) < ac)
+		return false;
+	*pa = dt_value(cells, ac);
+	if (!strcmp(parent, DT_ROOT))
+		return true;
+
+	/* ranges: (child address, parent address, size), repeated */
+	pac = dt_ncells(grandparent, "#address-cells", 2);
+	sc = dt_ncells(parent, "#size-cells", 1);
+	n = dt_cells(parent, "ranges", cells, ARRAY_SIZE(cells));
+	for (i = 0; i + ac + pac + sc <= n; i += ac + pac + sc) {
+		u64 child = dt_value(cells + i, ac);
+		u64 size = dt_value(cells + i + ac + pac, sc);
+
+		if (*pa >= child && *pa - child < size) {
+			*pa = *pa - child + dt_value(cells + i + ac, pac);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* The MPIDR_EL1 affinity of Linux's CPU @cpu: its device tree node's reg */
+static u64 cpu_mpidr(int cpu)
+{
+	char node[PATH_MAX];
+	u32 cells[2];
+	int n;
+
+	snprintf(node, sizeof(node), "/sys/devices/system/cpu/cpu%d/of_node", cpu);
+	n = dt_cells(node, "reg", cells, 2);
+	TEST_ASSERT(n, "no MPIDR for CPU %d in the device tree", cpu);
+	return dt_value(cells, n);
 }
 
 /* Whether the guest writes to the device itself (error_injector_map()). */
@@ -116,9 +198,9 @@ void error_injector_arm(struct error_injector *inj, u64 mode, u64 iss)
 
 	pin_self_to_cpu(cpu);
 
-	/* CPU is one register for all: arm the mode before another thread. */
+	/* TARGET is one register for all: arm the mode before another thread. */
 	pthread_mutex_lock(&lock);
-	WRITE_ONCE(*(u64 *)(inj->hva + ERRINJ_CPU), cpu);
+	WRITE_ONCE(*(u64 *)(inj->hva + ERRINJ_TARGET), cpu_mpidr(cpu));
 	WRITE_ONCE(*(u64 *)(inj->hva + mode), iss);
 	pthread_mutex_unlock(&lock);
 }
@@ -156,7 +238,7 @@ struct error_injector *error_injector_open(char *why, size_t len)
 
 	if (!find_device(&pa)) {
 		snprintf(why, len,
-			 "no error injector in the device tree (QEMU -M virt,error-injector=on)");
+			 "no error injector in the device tree (QEMU -device arm-error-injector)");
 		return NULL;
 	}
 
