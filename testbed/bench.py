@@ -21,8 +21,8 @@ import time
 import kernel
 import review
 import runner
+import tree
 from common import BUILD, CROSS, REPO, TREE, Failure, fmt_time, git, log
-from tree import UPSTREAM
 
 TOUCHED = "arch/arm64/kvm/guest.c"
 
@@ -61,7 +61,9 @@ def _disassemble(vmlinux, symbol):
 def _hot_path():
     review._worktree()
     code = {}
-    for tag, rev in (("base", UPSTREAM),
+    # The base with the prerequisite (tree.SERIES_LIST): what the two
+    # series themselves add.
+    for tag, rev in (("base", tree.SERIES_LIST[0].name),
                      ("series", git("rev-parse", "HEAD").strip())):
         review._checkout(rev)
         res = review._make("vmlinux", logname=f"hotpath-{tag}.log")

@@ -52,37 +52,38 @@ def _apt_get(suite, kind, arch, verb, dest, log):
             return
 
 
+def _once(dest, pattern, stage, fetch):
+    """The newest file matching @pattern in @dest, fetched there by @fetch
+    (in a Stage named @stage) if there is none yet."""
+    found = sorted(glob.glob(os.path.join(dest, pattern)))
+    if not found:
+        os.makedirs(dest, exist_ok=True)
+        with Stage("fetch", stage):
+            fetch()
+        found = sorted(glob.glob(os.path.join(dest, pattern)))
+        if not found:
+            raise Failure(f"{stage} left no {pattern} in {dest}")
+    return found[-1]
+
+
 def download(package, suite, dest, arch=None):
     """The .deb of @package (of @arch, default the machine's) from @suite,
     downloaded once into @dest."""
-    pattern = f"{package}_*_{arch or '*'}.deb"
-    debs = sorted(glob.glob(os.path.join(dest, pattern)))
-    if not debs:
-        os.makedirs(dest, exist_ok=True)
-        with Stage("fetch", f"apt-get download {package} ({suite}"
-                   f"{', ' + arch if arch else ''})"):
-            _apt_get(suite, "deb", arch, ["download", package], dest,
-                     f"download-{package}.log")
-        debs = sorted(glob.glob(os.path.join(dest, pattern)))
-        if not debs:
-            raise Failure(f"apt-get download left no {package} .deb in {dest}")
-    return debs[-1]
+    return _once(dest, f"{package}_*_{arch or '*'}.deb",
+                 f"apt-get download {package} ({suite}"
+                 f"{', ' + arch if arch else ''})",
+                 lambda: _apt_get(suite, "deb", arch, ["download", package],
+                                  dest, f"download-{package}.log"))
 
 
 def source(package, suite, dest):
     """The source package of @package from @suite (.dsc and tarballs),
     downloaded once into @dest. Returns the .dsc."""
-    dscs = sorted(glob.glob(os.path.join(dest, f"{package}_*.dsc")))
-    if not dscs:
-        os.makedirs(dest, exist_ok=True)
-        with Stage("fetch", f"apt-get source {package} ({suite})"):
-            _apt_get(suite, "deb-src", None,
-                     ["source", "--download-only", package], dest,
-                     f"source-{package}.log")
-        dscs = sorted(glob.glob(os.path.join(dest, f"{package}_*.dsc")))
-        if not dscs:
-            raise Failure(f"apt-get source left no {package} .dsc in {dest}")
-    return dscs[-1]
+    return _once(dest, f"{package}_*.dsc",
+                 f"apt-get source {package} ({suite})",
+                 lambda: _apt_get(suite, "deb-src", None,
+                                  ["source", "--download-only", package],
+                                  dest, f"source-{package}.log"))
 
 
 def orig_tarball(package, version, suite, dest):
@@ -90,20 +91,12 @@ def orig_tarball(package, version, suite, dest):
     @version (epoch included, as apt-get takes it) from @suite, downloaded
     once into @dest, without Debian's packaging. Returns its path."""
     upstream = version.split(":")[-1].rsplit("-", 1)[0]
-    pattern = f"{package}_{upstream}.orig.tar.*"
-    found = sorted(glob.glob(os.path.join(dest, pattern)))
-    if not found:
-        os.makedirs(dest, exist_ok=True)
-        with Stage("fetch", f"apt-get source --tar-only {package}={version} "
-                   f"({suite})"):
-            _apt_get(suite, "deb-src", None,
-                     ["source", "--download-only", "--tar-only",
-                      f"{package}={version}"], dest,
-                     f"source-{package}.log")
-        found = sorted(glob.glob(os.path.join(dest, pattern)))
-        if not found:
-            raise Failure(f"apt-get source left no {pattern} in {dest}")
-    return found[-1]
+    return _once(dest, f"{package}_{upstream}.orig.tar.*",
+                 f"apt-get source --tar-only {package}={version} ({suite})",
+                 lambda: _apt_get(suite, "deb-src", None,
+                                  ["source", "--download-only", "--tar-only",
+                                   f"{package}={version}"],
+                                  dest, f"source-{package}.log"))
 
 
 def version(path):

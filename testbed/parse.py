@@ -34,7 +34,10 @@ DONE = "# testbed: done"
 # Lines of a test's output (passed through by /init with "# ") worth
 # showing under the table: figures, and the sub-cases it skipped.
 FIGURE = re.compile(r"^# # (?P<text>.*(?:per second|ratio|round trip).*)$")
-SUBSKIP = re.compile(r"^# (?:# )?(?P<text>(?!1\.\.0 )(?:Skipping|SKIP\b|.*# SKIP ).*)$")
+# A sub-case that did not run: kselftest's "# SKIP", and the selftests'
+# print_skip(), which ends its line with ", skipping test".
+SUBSKIP = re.compile(r"^# (?:# )?(?P<text>(?!1\.\.0 )"
+                     r"(?:Skipping|SKIP\b|.*# SKIP |.*, skipping test$).*)$")
 
 
 @dataclass

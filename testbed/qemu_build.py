@@ -79,11 +79,12 @@ BUILDS = {b.name: b for b in [
     # Neither build has debug information: it makes a cold build a quarter
     # slower, for backtraces that the symbols give well enough.
     # It has the error injector (configs/qemu-virt-tcg.mak), and the
-    # cross compiler of QEMU's TCG tests.
+    # cross compiler of QEMU's TCG tests. In both builds warnings are
+    # errors, as in QEMU's CI: our patches must add none.
     Build("tcg", ("--python=/usr/bin/python3", "--cc=ccache gcc",
                   "--target-list=aarch64-softmmu", "--disable-debug-info",
                   "--disable-docs",
-                  "--disable-werror", "--disable-download", "--disable-tools",
+                  "--enable-werror", "--disable-download", "--disable-tools",
                   "--disable-guest-agent", "--disable-slirp", "--disable-vnc",
                   "--disable-gtk", "--disable-sdl", "--disable-opengl",
                   "--disable-install-blobs", "--without-default-devices",
@@ -107,7 +108,7 @@ BUILDS = {b.name: b for b in [
                         "--with-devices-aarch64={configs}/qemu-virt",
                         "--enable-fdt=system", "--disable-debug-info",
                         "--disable-docs",
-                        "--disable-werror", "--disable-download",
+                        "--enable-werror", "--disable-download",
                         "--disable-tools", "--disable-guest-agent",
                         "--disable-install-blobs",
                         "--extra-cflags=-isystem {sysroot}/usr/include "

@@ -7,7 +7,7 @@
   warnings()  W=1 on the touched C files and kernel-doc on the touched
               sources: nothing that the base did not already warn about;
   htmldocs()  `make htmldocs` of Documentation/virt/kvm: no new warnings;
-  b4()        `b4 am` of patches/ gives an mbox that `git am` applies to
+  b4()        `b4 am` of each series of patches/ gives an mbox that `git am` applies to
               the base, with the same result as the series.
 
 All of them work in build/steps/, a git worktree of the work tree, laid out
@@ -22,7 +22,7 @@ import shutil
 import subprocess
 
 import kernel
-from common import (ARCH, BUILD, CROSS, JOBS, PATCHES, Failure, Stage, git,
+from common import (ARCH, BUILD, CROSS, JOBS, Failure, Stage, git,
                     log, run)
 from tree import UPSTREAM
 
@@ -211,29 +211,41 @@ def htmldocs():
 
 
 def b4():
-    """b4 am on patches/, then git am of its output on the base."""
+    """b4 am on each series for the list, then git am of its output on
+    what it is based on: the same tree as the work tree's."""
+    import tree
     _worktree()
     out = os.path.join(STEPS, "b4")
     shutil.rmtree(out, ignore_errors=True)
-    os.makedirs(out)
-    mbox = os.path.join(out, "series.mbox")
-    with open(mbox, "w") as f:
-        for p in sorted(glob.glob(os.path.join(PATCHES, "*.patch"))):
-            with open(p) as src:
-                f.write(src.read())
-    with Stage("b4", "b4 am -m patches/*, git am of the result on the base"):
-        run(["b4", "--offline-mode", "am", "-m", mbox, "-o", out],
-            cwd=out, logfile=os.path.join(LOGS, "b4.log"))
-        ready = glob.glob(os.path.join(out, "*.mbx"))
-        if len(ready) != 1:
-            raise Failure(f"b4 am wrote {len(ready)} mboxes (log: "
-                          f"{LOGS}/b4.log)")
-        _checkout(UPSTREAM)
-        _wt_git("am", "-q", ready[0])
-        got = _wt_git("rev-parse", "HEAD^{tree}").strip()
-        want = git("rev-parse", "HEAD^{tree}").strip()
-        count = len(_wt_git("rev-list", f"{UPSTREAM}..HEAD").split())
-        if got != want:
-            raise Failure("b4 am + git am gives a different tree than the "
-                          "series")
-        log("b4", f"{count} patches applied, same tree as the series")
+    prev = None
+    for s in tree.SERIES_LIST:
+        if not s.mailed:
+            prev = s.name
+            continue
+        sout = os.path.join(out, s.name)
+        os.makedirs(sout)
+        mbox = os.path.join(sout, "series.mbox")
+        with open(mbox, "w") as f:
+            for p in sorted(glob.glob(os.path.join(s.folder, "*.patch"))):
+                with open(p) as src:
+                    f.write(src.read())
+        with Stage("b4", f"b4 am -m patches/{s.name}, git am of the result "
+                   f"on {prev}"):
+            run(["b4", "--offline-mode", "am", "-m", mbox, "-o", sout],
+                cwd=sout, logfile=os.path.join(LOGS, f"b4-{s.name}.log"))
+            ready = glob.glob(os.path.join(sout, "*.mbx"))
+            if len(ready) != 1:
+                raise Failure(f"b4 am wrote {len(ready)} mboxes (log: "
+                              f"{LOGS}/b4-{s.name}.log)")
+            _checkout(prev)
+            _wt_git("am", "-q", ready[0])
+            end = "HEAD" if s.name == tree.FEATURE else s.name
+            got = _wt_git("rev-parse", "HEAD^{tree}").strip()
+            want = git("rev-parse", f"{end}^{{tree}}").strip()
+            count = len(_wt_git("rev-list", f"{prev}..HEAD").split())
+            if got != want:
+                raise Failure(f"b4 am + git am of {s.name} gives a different "
+                              "tree than the work tree's")
+            log("b4", f"{s.name}: {count} patches applied, same tree as the "
+                "work tree's")
+        prev = s.name

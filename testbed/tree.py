@@ -5,15 +5,21 @@ the way back.
 The base is Debian's linux-source-7.3 (from trixie-backports, fetched by
 debian.py), or the user's own git tree given as KDIR=/path/to/linux.
 
-  make_tree()  the base commit (tag "upstream"), then `git am` of patches/.
+What is applied, in order, is SERIES: a prerequisite that is not ours to
+send (series/prerequisite/, kvmarm/next has the fix), then the two series
+for the list, each in its folder of patches/ with its cover letter: the
+fixes, then the feature on top of them. The work tree tags the last
+commit of each with the series' name; the base is tagged "upstream".
+
+  make_tree()  the base commit, then `git am` of each series.
   make_upstream_tree()  a second work tree at "upstream", for the kernel
                without the series.
-  export()     `git format-patch` of upstream..HEAD into patches/,
-               deterministic, with the cover letter from
-               series/cover-letter.txt, and a copy of every file the series
-               creates at its kernel path here.
+  export()     `git format-patch` of each series into its folder,
+               deterministic, with its cover letter from series/NAME.txt,
+               and a copy of every file the series create at its kernel
+               path here.
   check()      the repo's kernel-path files are exactly what the series
-               creates, byte for byte.
+               create, byte for byte.
 """
 
 import filecmp
@@ -22,6 +28,7 @@ import os
 import re
 import shutil
 import subprocess
+from dataclasses import dataclass
 
 import debian
 from common import (BUILD, CACHE, KERNEL_PATHS, PATCHES, REPO, SERIES, TREE,
@@ -32,10 +39,40 @@ BASE_DATE = "2026-01-01T00:00:00Z"
 # person is named; whoever sends the series takes authorship (README).
 SERIES_AUTHOR = {"GIT_COMMITTER_NAME": "kvm-serror-series",
                  "GIT_COMMITTER_EMAIL": "kvm-serror-series@example.invalid"}
-COVER = os.path.join(SERIES, "cover-letter.txt")
 UPSTREAM = "upstream"           # the tag of the base commit
 PACKAGE = "linux-source-7.3"
 SUITE = "trixie-backports"
+VERSION = 3                     # of the series for the list
+
+
+@dataclass(frozen=True)
+class Series:
+    name: str                   # its folder, and the work tree's tag
+    mailed: bool = True         # for the list: -v, a cover letter, To/Cc
+
+    @property
+    def folder(self):
+        return os.path.join(PATCHES if self.mailed else SERIES, self.name)
+
+    @property
+    def cover(self):
+        return os.path.join(SERIES, f"{self.name}.txt")
+
+    def patches(self):
+        return [p for p in sorted(glob.glob(os.path.join(self.folder,
+                                                         "*.patch")))
+                if "0000-cover-letter" not in os.path.basename(p)]
+
+
+SERIES_LIST = [
+    # kvmarm/next's 3708f6342f01 fixes the same pKVM bug for 7.4: our
+    # patch for it goes on 7.3 first, so that pKVM runs pass, and is not
+    # sent (its commit message says so).
+    Series("prerequisite", mailed=False),
+    Series("fixes"),
+    Series("serror-exit"),
+]
+FEATURE = SERIES_LIST[-1].name
 
 
 def upstream_tree():
@@ -56,9 +93,22 @@ def _debian_tarball():
 
 
 def series_patches():
-    """The patches to apply, in order, without the cover letter."""
-    return [p for p in sorted(glob.glob(os.path.join(PATCHES, "*.patch")))
-            if not os.path.basename(p).startswith("0000-")]
+    """The patches to apply, in order, without the cover letters."""
+    return [p for s in SERIES_LIST for p in s.patches()]
+
+
+def _ranges():
+    """(series, first..last) of each series in the work tree, by tags."""
+    prev, out = UPSTREAM, []
+    for s in SERIES_LIST:
+        end = "HEAD" if s.name == FEATURE else s.name
+        if git("merge-base", "--is-ancestor", end, "HEAD", check=False,
+               full=True).returncode:
+            raise Failure(f"tag {end} is not on the series branch: tag the "
+                          f"last commit of {s.name} (git tag -f {s.name})")
+        out.append((s, f"{prev}..{end}"))
+        prev = end
+    return out
 
 
 def _has_base():
@@ -132,13 +182,15 @@ def make_tree(kdir=None, force=False):
         git("am", "--abort", check=False)
         git("checkout", "-q", "-B", "series", UPSTREAM)
         git("reset", "-q", "--hard", UPSTREAM)
-        for p in patches:
-            res = git("am", "-q", p, check=False, full=True)
-            if res.returncode:
-                git("am", "--abort", check=False)
-                raise Failure(f"git am {os.path.basename(p)} failed:\n"
-                              f"{res.stdout}{res.stderr}")
-            log("tree", "  applied " + os.path.basename(p))
+        for s in SERIES_LIST:
+            for p in s.patches():
+                res = git("am", "-q", p, check=False, full=True)
+                if res.returncode:
+                    git("am", "--abort", check=False)
+                    raise Failure(f"git am {os.path.basename(p)} failed:\n"
+                                  f"{res.stdout}{res.stderr}")
+                log("tree", f"  applied {s.name}/{os.path.basename(p)}")
+            git("tag", "-f", s.name)
     _check_created_tracked()
 
 
@@ -182,35 +234,40 @@ def _check_created_tracked():
 
 
 def export():
-    """format-patch upstream..HEAD into patches/ and copy the files it
-    creates."""
+    """format-patch each series into its folder and copy the files they
+    create."""
     if not _has_base():
         raise Failure("no work tree: run 'tb tree' first")
-    with Stage("export", f"git format-patch {UPSTREAM}..HEAD"):
-        for old in glob.glob(os.path.join(PATCHES, "*.patch")):
-            os.remove(old)
-        os.makedirs(PATCHES, exist_ok=True)
-        count = len(_series_in_tree())
-        if count:
-            to, cc = _recipients()
-            git("format-patch", "-q", "--cover-letter", "--zero-commit",
-                "--no-signature", "--no-numbered-files", "--thread=shallow",
-                "-o", PATCHES,
-                *[f"--to={a}" for a in to], *[f"--cc={a}" for a in cc],
-                f"{UPSTREAM}..HEAD", env=SERIES_AUTHOR)
-            _fill_cover_letter()
-            _mail_headers()
-        log("export", f"{count} patches in patches/")
+    for s, revs in _ranges():
+        with Stage("export", f"git format-patch {revs} into "
+                   f"{os.path.relpath(s.folder, REPO)}"):
+            for old in glob.glob(os.path.join(s.folder, "*.patch")):
+                os.remove(old)
+            os.makedirs(s.folder, exist_ok=True)
+            count = len(git("rev-list", revs).split())
+            if s.mailed:
+                to, cc = _recipients(revs)
+                git("format-patch", "-q", f"-v{VERSION}", "--cover-letter",
+                    "--zero-commit", "--no-signature", "--thread=shallow",
+                    "-o", s.folder,
+                    *[f"--to={a}" for a in to], *[f"--cc={a}" for a in cc],
+                    revs, env=SERIES_AUTHOR)
+                _fill_cover_letter(s, revs)
+            else:
+                git("format-patch", "-q", "--zero-commit", "--no-signature",
+                    "-o", s.folder, revs, env=SERIES_AUTHOR)
+            _mail_headers(s)
+            log("export", f"{s.name}: {count} patches")
     _copy_created()
     check()
 
 
-def _recipients():
+def _recipients(revs):
     """To: the maintainers, Cc: the reviewers and lists, as
-    scripts/get_maintainer.pl finds them for the whole series."""
+    scripts/get_maintainer.pl finds them for the series @revs."""
     series = os.path.join(BUILD, "series.mbox")
     with open(series, "w") as f:
-        f.write(git("format-patch", "--stdout", f"{UPSTREAM}..HEAD"))
+        f.write(git("format-patch", "--stdout", revs))
     res = subprocess.run([os.path.join(TREE, "scripts/get_maintainer.pl"),
                           "--no-git", "--no-git-fallback", series],
                          cwd=TREE, capture_output=True, text=True)
@@ -223,19 +280,20 @@ def _recipients():
     return to, cc
 
 
-def _fill_cover_letter():
-    """Put series/cover-letter.txt (subject line, blank line, body) into the
+def _fill_cover_letter(s, revs):
+    """Put series/NAME.txt (subject line, blank line, body) into the
     generated cover letter, and give it the date of the last patch so that
     nothing changes when nothing changed."""
-    path = os.path.join(PATCHES, "0000-cover-letter.patch")
+    path, = glob.glob(os.path.join(s.folder, "*0000-cover-letter.patch"))
     with open(path) as f:
         text = f.read()
     subject, body = "*** SUBJECT HERE ***", "*** BLURB HERE ***"
-    if os.path.exists(COVER):
-        with open(COVER) as f:
+    if os.path.exists(s.cover):
+        with open(s.cover) as f:
             subject, _, body = f.read().partition("\n\n")
         subject, body = subject.strip(), body.rstrip("\n")
-    last_date = git("log", "-1", "--format=%aD", "HEAD").strip()
+    last_date = git("log", "-1", "--format=%aD",
+                    revs.split("..")[1]).strip()
     text = text.replace("*** SUBJECT HERE ***", subject, 1)
     text = text.replace("*** BLURB HERE ***", body, 1)
     text = re.sub(r"^Date: .*$", f"Date: {last_date}", text, count=1,
@@ -244,14 +302,14 @@ def _fill_cover_letter():
         f.write(text)
 
 
-def _mail_headers():
+def _mail_headers(s):
     """Stable Message-IDs (git's carry the time), and Subject: lines on one
     line: b4 0.12 (Debian bookworm) fails on a folded Subject:."""
     def msgid(n):
-        return f"<kvm-serror-series.{n:04d}@example.invalid>"
+        return f"<kvm-serror-{s.name}.v{VERSION}.{n:04d}@example.invalid>"
 
-    for path in sorted(glob.glob(os.path.join(PATCHES, "*.patch"))):
-        n = int(os.path.basename(path)[:4])
+    for path in sorted(glob.glob(os.path.join(s.folder, "*.patch"))):
+        n = int(re.sub(r"^v\d+-", "", os.path.basename(path))[:4])
         with open(path) as f:
             head, sep, body = f.read().partition("\n\n")
         head = re.sub(r"^(Subject: .*)\n[ \t]+(.*)$", r"\1 \2", head,

@@ -183,6 +183,16 @@ static void test_sea(bool to_user)
 		TEST_ASSERT_EQ(uc.cmd, UCALL_DONE);
 	}
 
+	/*
+	 * With the series, an SEA that KVM turns into a virtual SError counts
+	 * as one it reflected; one that exits, or that the guest takes itself
+	 * (no FEAT_RAS, no HCR_EL2.TEA), does not. The unpatched base has no
+	 * such stat.
+	 */
+	if (kvm_has_cap(KVM_CAP_ARM_SERROR_TO_USER))
+		TEST_ASSERT_EQ(vcpu_get_stat(vcpu, serror_reflected),
+			       host_has_ras && !to_user);
+
 	kvm_vm_free(vm);
 }
 

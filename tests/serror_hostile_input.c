@@ -173,21 +173,32 @@ struct cap_case {
 };
 
 #define SERROR_CAP	.cap = KVM_CAP_ARM_SERROR_TO_USER
+#define TO_USER_EXIT	KVM_ARM_SERROR_TO_USER_EXIT
 
 static const struct cap_case cap_cases[] = {
 	{ "flags = 1", RAN, VM_FD, { SERROR_CAP, .flags = 1 }, EINVAL },
 	{ "flags = BIT(31)", RAN, VM_FD, { SERROR_CAP, .flags = BIT(31) }, EINVAL },
-	{ "args[0] = 1", RAN, VM_FD, { SERROR_CAP, .args = { 1 } }, EINVAL },
+	/* api.rst 7.48: a flag KVM_CHECK_EXTENSION does not report. */
+	{ "args[0] = BIT(1)", RAN, VM_FD, { SERROR_CAP, .args = { BIT(1) } },
+	  EINVAL },
+	{ "args[0] = EXIT | BIT(63)", RAN, VM_FD,
+	  { SERROR_CAP, .args = { KVM_ARM_SERROR_TO_USER_EXIT | BIT(63) } },
+	  EINVAL },
 	{ "args[1] = 1", RAN, VM_FD, { SERROR_CAP, .args[1] = 1 }, EINVAL },
 	{ "args[2] = 1", RAN, VM_FD, { SERROR_CAP, .args[2] = 1 }, EINVAL },
 	{ "args[3] = BIT(63)", RAN, VM_FD, { SERROR_CAP, .args[3] = BIT(63) },
 	  EINVAL },
-	{ "args[0] = 1 before any vCPU ran", NEVER_RAN, VM_FD,
-	  { SERROR_CAP, .args = { 1 } }, EINVAL },
-	{ "on the vCPU fd", RAN, VCPU_FD, { SERROR_CAP }, EINVAL },
-	{ "on /dev/kvm", RAN, DEV_FD, { SERROR_CAP }, EINVAL },
+	{ "args[0] = BIT(1) before any vCPU ran", NEVER_RAN, VM_FD,
+	  { SERROR_CAP, .args = { BIT(1) } }, EINVAL },
+	{ "on the vCPU fd", RAN, VCPU_FD, { SERROR_CAP, .args = { TO_USER_EXIT } },
+	  EINVAL },
+	{ "on /dev/kvm", RAN, DEV_FD, { SERROR_CAP, .args = { TO_USER_EXIT } },
+	  EINVAL },
 	/* api.rst 7.48: may be enabled at any time, also after vCPUs ran. */
-	{ "valid, after a vCPU ran: accepted", RAN, VM_FD, { SERROR_CAP }, 0 },
+	{ "EXIT, after a vCPU ran: accepted", RAN, VM_FD,
+	  { SERROR_CAP, .args = { TO_USER_EXIT } }, 0 },
+	/* api.rst 7.48: args[0] = 0 turns the exit off. */
+	{ "args[0] = 0: accepted", RAN, VM_FD, { SERROR_CAP }, 0 },
 };
 
 static void test_cap(const void *arg)
@@ -200,7 +211,8 @@ static void test_cap(const void *arg)
 	int fd, ret;
 
 	vm = vm_create_setup(&vcpu, c->setup);
-	TEST_ASSERT_EQ(vm_check_cap(vm, KVM_CAP_ARM_SERROR_TO_USER), 1);
+	TEST_ASSERT_EQ(vm_check_cap(vm, KVM_CAP_ARM_SERROR_TO_USER),
+		       TO_USER_EXIT);
 
 	switch (c->fd) {
 	case VM_FD:
@@ -220,9 +232,11 @@ static void test_cap(const void *arg)
 	serror_state_expect_equal(&before, &after, "KVM_ENABLE_CAP");
 
 	/* Still offered, and a valid enable still works (and is idempotent). */
-	TEST_ASSERT_EQ(vm_check_cap(vm, KVM_CAP_ARM_SERROR_TO_USER), 1);
+	TEST_ASSERT_EQ(vm_check_cap(vm, KVM_CAP_ARM_SERROR_TO_USER),
+		       TO_USER_EXIT);
 	memset(&cap, 0, sizeof(cap));
 	cap.cap = KVM_CAP_ARM_SERROR_TO_USER;
+	cap.args[0] = TO_USER_EXIT;
 	ret = __vm_ioctl(vm, KVM_ENABLE_CAP, &cap);
 	expect_errno(ret, 0, "valid KVM_ENABLE_CAP afterwards");
 
@@ -441,7 +455,7 @@ static void test_before_init(const void *arg)
 	struct kvm_vcpu_events events = c->events;
 	struct serror_vcpu_state state, fresh;
 	struct kvm_vcpu *vcpu, *ref;
-	struct kvm_enable_cap cap = { SERROR_CAP };
+	struct kvm_enable_cap cap = { SERROR_CAP, .args = { TO_USER_EXIT } };
 	u64 val = 0;
 	struct kvm_one_reg reg = {
 		.id = KVM_ARM64_SYS_REG(SYS_ESR_EL1),
@@ -528,8 +542,8 @@ static const struct pvm_case pvm_cases[] = {
 	{ "KVM_CHECK_EXTENSION(SERROR_TO_USER) reads 0", PVM_CHECK_CAP },
 	{ "KVM_ENABLE_CAP(SERROR_TO_USER), valid", PVM_ENABLE_CAP,
 	  { SERROR_CAP }, .err = EINVAL },
-	{ "KVM_ENABLE_CAP(SERROR_TO_USER), args[0] = 1", PVM_ENABLE_CAP,
-	  { SERROR_CAP, .args = { 1 } }, .err = EINVAL },
+	{ "KVM_ENABLE_CAP(SERROR_TO_USER), args[0] = EXIT", PVM_ENABLE_CAP,
+	  { SERROR_CAP, .args = { TO_USER_EXIT } }, .err = EINVAL },
 	{ "KVM_ENABLE_CAP(SERROR_TO_USER), flags = 1", PVM_ENABLE_CAP,
 	  { SERROR_CAP, .flags = 1 }, .err = EINVAL },
 	{ "KVM_SET_VCPU_EVENTS, exception.pad[0] = 1", PVM_SET_EVENTS, { },
@@ -559,7 +573,7 @@ static void test_pvm(const void *arg)
 	case PVM_CHECK_CAP:
 		/* The host offers it; the protected VM does not. */
 		TEST_ASSERT_EQ(ioctl(kvm_fd, KVM_CHECK_EXTENSION,
-				     KVM_CAP_ARM_SERROR_TO_USER), 1);
+				     KVM_CAP_ARM_SERROR_TO_USER), TO_USER_EXIT);
 		TEST_ASSERT_EQ(ioctl(vm_fd, KVM_CHECK_EXTENSION,
 				     KVM_CAP_ARM_SERROR_TO_USER), 0);
 		break;

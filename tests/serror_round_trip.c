@@ -126,7 +126,7 @@ int main(int argc, char *argv[])
 	vm_init_descriptor_tables(vm);
 	vcpu_init_descriptor_tables(vcpu);
 	vm_install_exception_handler(vm, VECTOR_ERROR_CURRENT, serror_handler);
-	vm_enable_cap(vm, KVM_CAP_ARM_SERROR_TO_USER, 0);
+	vm_enable_cap(vm, KVM_CAP_ARM_SERROR_TO_USER, KVM_ARM_SERROR_TO_USER_EXIT);
 	virt_map(vm, MMIO_GPA, MMIO_GPA, 1);
 	error_injector_map(inj, vm, 1);
 	run = vcpu->run;
