@@ -31,7 +31,7 @@ static struct error_injector *inj;
 static bool host_has_ras;
 
 /* Set by the host before each run */
-static u64 guest_mode, guest_iss;
+static u64 guest_iss;
 static bool guest_resume;
 /* Kept by the guest: the SErrors it took, and the syndrome of the last */
 static u64 guest_serrors, guest_serror_esr;
@@ -269,41 +269,14 @@ static void test_pending(enum exit_kind kind, u64 iss, u64 exit_iss, bool pend)
 }
 
 /*
- * Without the capability KVM reflects the SError with its own syndrome, as
- * it always did, and counts it; so it does once it was turned off again.
+ * Enabling refuses any args[0] bit KVM_CHECK_EXTENSION did not report, other
+ * arguments, and flags.
  */
-static void test_reflected(u64 cap_args, bool then_off)
-{
-	struct kvm_vcpu *vcpu;
-	struct kvm_vm *vm = vm_create_serror(&vcpu, guest_taken, cap_args);
-
-	if (then_off)
-		vm_enable_cap(vm, KVM_CAP_ARM_SERROR_TO_USER, 0);
-	guest_iss = RAS_ISS(ESR_ELx_AET_UER);
-	sync_global_to_guest(vm, guest_iss);
-
-	error_injector_vcpu_run(inj, vcpu);
-	TEST_ASSERT_EQ(get_ucall(vcpu, NULL), UCALL_DONE);
-	vcpu_expect_guest_serror(vm, SERROR_ESR(ESR_ELx_IDS));
-	TEST_ASSERT_EQ(vcpu_get_stat(vcpu, serror_reflected), 1);
-	kvm_vm_free(vm);
-}
-
-/*
- * KVM_CHECK_EXTENSION says which args[0] flags enabling accepts; enabling
- * refuses any other bit, other arguments and flags, and changes nothing then.
- */
-static void test_enable_cap(void)
+static void vm_enable_cap_refused(struct kvm_vm *vm)
 {
 	struct kvm_enable_cap cap = { .cap = KVM_CAP_ARM_SERROR_TO_USER };
-	struct kvm_vcpu *vcpu;
-	struct kvm_vm *vm;
 	int i;
 
-	TEST_ASSERT_EQ(kvm_check_cap(KVM_CAP_ARM_SERROR_TO_USER),
-		       KVM_ARM_SERROR_TO_USER_EXIT);
-
-	vm = vm_create_serror(&vcpu, guest_taken, 0);
 	for (i = 0; i < 64; i++) {
 		cap.args[0] = BIT_ULL(i);
 		if (cap.args[0] == KVM_ARM_SERROR_TO_USER_EXIT)
@@ -322,12 +295,40 @@ static void test_enable_cap(void)
 	cap.flags = 1;
 	TEST_ASSERT(__vm_ioctl(vm, KVM_ENABLE_CAP, &cap) == -1 && errno == EINVAL,
 		    "KVM_ENABLE_CAP with flags = 1 should fail with EINVAL");
+}
 
-	/* None of it enabled the capability: KVM still reflects the SError. */
+/* KVM_CHECK_EXTENSION reports the one flag, and enabling refuses the rest. */
+static void test_enable_cap(void)
+{
+	struct kvm_vm *vm = vm_create_barebones();
+
+	TEST_ASSERT_EQ(kvm_check_cap(KVM_CAP_ARM_SERROR_TO_USER),
+		       KVM_ARM_SERROR_TO_USER_EXIT);
+	TEST_ASSERT_EQ(vm_check_cap(vm, KVM_CAP_ARM_SERROR_TO_USER),
+		       KVM_ARM_SERROR_TO_USER_EXIT);
+	vm_enable_cap_refused(vm);
+	kvm_vm_free(vm);
+}
+
+/*
+ * Without the capability KVM reflects the SError with its own syndrome, as
+ * it always did, and counts it; so it does once it was turned off again. A
+ * refused enable changes nothing.
+ */
+static void test_reflected(u64 cap_args, bool then_off)
+{
+	struct kvm_vcpu *vcpu;
+	struct kvm_vm *vm = vm_create_serror(&vcpu, guest_taken, cap_args);
+
+	if (then_off)
+		vm_enable_cap(vm, KVM_CAP_ARM_SERROR_TO_USER, 0);
+	vm_enable_cap_refused(vm);
 	guest_iss = RAS_ISS(ESR_ELx_AET_UER);
 	sync_global_to_guest(vm, guest_iss);
+
 	error_injector_vcpu_run(inj, vcpu);
 	TEST_ASSERT_EQ(get_ucall(vcpu, NULL), UCALL_DONE);
+	vcpu_expect_guest_serror(vm, SERROR_ESR(ESR_ELx_IDS));
 	TEST_ASSERT_EQ(vcpu_get_stat(vcpu, serror_reflected), 1);
 	kvm_vm_free(vm);
 }
@@ -338,6 +339,9 @@ int main(void)
 	char why[256];
 
 	TEST_REQUIRE(kvm_has_cap(KVM_CAP_ARM_SERROR_TO_USER));
+	/* Needs no SError: runs wherever the capability is */
+	test_enable_cap();
+
 	inj = error_injector_open(why, sizeof(why));
 	if (!inj)
 		ksft_exit_skip("%s\n", why);
@@ -345,7 +349,6 @@ int main(void)
 	if (!inj->guest_reachable)
 		pr_info("A guest cannot reach the device: the host arms it for the vCPU's PE\n");
 
-	test_enable_cap();
 	/* What userspace gets: EA and an IMPDEF syndrome's bits are not reported */
 	test_taken(IMPDEF_ISS, true, ESR_ELx_IDS, true);
 	test_taken(uer, true, uer, true);
