@@ -25,11 +25,16 @@ REPORTS = re.compile(
     r"DEBUG_LOCKS_WARN_ON|KASAN:|UBSAN:|kmemleak: .*new suspected|"
     r"unreferenced object 0x|"
     r"hyp panic|HYP panic|Call trace:|rcu: INFO|soft lockup|hung_task")
-# /init's own line, not a test's: read before test output is passed over.
+# /init's own lines, not a test's: read before test output is passed over.
 TAINT = re.compile(r"^# kernel tainted: (?P<value>\S+)$")
-# Taint bits a report leaves, see Documentation/admin-guide/tainted-kernels.rst:
-# B (bad page, 5), D (die, 7), W (warning, 9), L (soft lockup, 14).
-BAD_TAINT = (1 << 5) | (1 << 7) | (1 << 9) | (1 << 14)
+# What kmemleak found once the tests were done (init.c, kmemleak_report()):
+# anything but "scan done" is a report.
+KMEMLEAK = re.compile(r"^# kmemleak: (?!scan done$)(?P<text>.*)$")
+KMEMLEAK_ON = "kmemleak: Kernel memory leak detector initialized"
+KMEMLEAK_DONE = "# kmemleak: scan done"
+# Taint flags by bit, Documentation/admin-guide/tainted-kernels.rst. Any
+# taint fails a run but for the ones a target declares (Target.taint_ok).
+TAINT_FLAGS = "PFSRMBUDAWCIOELKXTN"
 DONE = "# testbed: done"
 # Lines of a test's output (passed through by /init with "# ") worth
 # showing under the table: figures, and the sub-cases it skipped.
@@ -46,6 +51,7 @@ class TestResult:
     status: str                 # pass, fail, skip, missing, xfail, xpass
     reason: str = ""
     seconds: float = 0.0
+    kind: str = ""              # upstream, series, project, qemu
 
 
 @dataclass
@@ -77,11 +83,26 @@ def _test_result(m):
     return "pass", ""
 
 
-def parse(target, text, expected, timed_out=False, xfail=None, skipped=None):
+def taint_flags(value):
+    """The taint flags of a /proc/sys/kernel/tainted value, as letters."""
+    return "".join(TAINT_FLAGS[bit] if bit < len(TAINT_FLAGS) else f"[{bit}]"
+                   for bit in range(value.bit_length()) if value >> bit & 1)
+
+
+def _allowed(line, patterns):
+    return any(re.search(p, line) for p in patterns)
+
+
+def parse(target, text, expected, timed_out=False, xfail=None, skipped=None,
+          may_skip=None, kinds=None):
     """@target: a targets.Target; @text: the console log; @expected: the
     names of the tests of the suite; @xfail: {name: reason} known to fail
-    there; @skipped: {name: reason} not run there."""
+    there, or {name: (reason, regex)}, known to fail with output that
+    matches regex; @skipped: {name: reason} not run there; @may_skip: {name:
+    [regex]}, the skips accepted there: any other skip of a test, or of one
+    of its sub-cases, fails it; @kinds: {name: kind}."""
     xfail, skipped = xfail or {}, skipped or {}
+    may_skip, kinds = may_skip or {}, kinds or {}
     res = RunResult(target.name)
     lines = [line.rstrip("\r\n") for line in text.splitlines()]
 
@@ -92,7 +113,8 @@ def parse(target, text, expected, timed_out=False, xfail=None, skipped=None):
         if any(re.search(pattern, line) for line in lines):
             res.problems.append(f"/{pattern}/ in the log, it must not be")
 
-    found, seconds, current = {}, {}, None
+    found, seconds, current, tainted = {}, {}, None, False
+    output = {}                 # a test's own lines, by test
     for line in lines:
         m = RESULT.match(line)
         if m and m.group("name") in expected:
@@ -100,11 +122,18 @@ def parse(target, text, expected, timed_out=False, xfail=None, skipped=None):
             continue
         m = TAINT.match(line)
         if m:
+            tainted = True
             if not m.group("value").isdigit():
                 res.problems.append(f"kernel taint unreadable: "
                                     f"{m.group('value')}")
-            elif int(m.group("value")) & BAD_TAINT:
-                res.problems.append(f"kernel tainted {m.group('value')}")
+            elif int(m.group("value")) & ~target.taint_ok:
+                value = int(m.group("value"))
+                res.problems.append(f"kernel tainted {value} "
+                                    f"({taint_flags(value)})")
+            continue
+        m = KMEMLEAK.match(line)
+        if m:
+            res.reports.append(f"kmemleak: {m.group('text')}")
             continue
         m = RUNNING.match(line)
         if m:
@@ -117,6 +146,8 @@ def parse(target, text, expected, timed_out=False, xfail=None, skipped=None):
         m = FIGURE.match(line)
         if m:
             res.figures.append(m.group("text"))
+        if current and line.startswith("# "):
+            output.setdefault(current, []).append(line[2:])
         m = SUBSKIP.match(line)
         if m and current:
             res.skips.append(f"{current}: {m.group('text').strip()}")
@@ -127,20 +158,46 @@ def parse(target, text, expected, timed_out=False, xfail=None, skipped=None):
 
     for name in expected:
         if name in skipped:
-            res.tests.append(TestResult(name, "skip", skipped[name]))
+            res.tests.append(TestResult(name, "skip", skipped[name],
+                                        kind=kinds.get(name, "")))
             continue
         status, reason = found.get(name, ("missing", "no TAP result"))
-        if name in xfail and status == "fail":
-            status, reason = "xfail", f"{xfail[name]} ({reason})"
-        elif name in xfail and status == "pass":
+        allowed = may_skip.get(name, [])
+        refused = [text for test, _, text in
+                   (line.partition(": ") for line in res.skips)
+                   if test == name and not _allowed(text, allowed)]
+        if status == "skip" and not _allowed(reason, allowed):
+            status, reason = "fail", f"skipped where it must run: {reason}"
+        elif status == "fail" and name in xfail:
+            why, how = (xfail[name] if isinstance(xfail[name], tuple)
+                        else (xfail[name], None))
+            if how and not any(re.search(how, x)
+                               for x in output.get(name, [])):
+                reason = (f"fails, but not as expected (no /{how}/ in its "
+                          f"output): {reason}")
+            else:
+                status, reason = "xfail", f"{why} ({reason})"
+        elif status == "pass" and name in xfail:
             status, reason = "xpass", ("passes although listed as a known "
                                        "failure: update testbed/suites.py")
+        elif status == "pass" and refused:
+            more = len(refused) - 1
+            status = "fail"
+            reason = (f"a sub-case skipped where it must run: {refused[0]}" +
+                      (f" (and {more} more)" if more else ""))
         res.tests.append(TestResult(name, status, reason,
-                                    seconds.get(name, 0.0)))
+                                    seconds.get(name, 0.0),
+                                    kinds.get(name, "")))
     if timed_out:
         res.problems.append("QEMU timed out")
     if DONE not in lines:
         res.problems.append("/init did not finish (no poweroff)")
+    elif not tainted:
+        res.problems.append("no \"# kernel tainted:\" line from /init")
+    if (any(KMEMLEAK_ON in line for line in lines) and
+            KMEMLEAK_DONE not in lines):
+        res.problems.append("kmemleak is on, and did not scan after the "
+                            "tests")
     return res
 
 
@@ -190,11 +247,41 @@ def table(results):
 
 
 def totals(results):
+    """(passed, failed, skipped, expected failures) over @results. A run's
+    own problem (mode not reached, kernel report, taint) is a failure."""
     passed = sum(t.status == "pass" for r in results for t in r.tests)
-    skipped = sum(t.status in ("skip", "xfail") for r in results
-                  for t in r.tests)
+    skipped = sum(t.status == "skip" for r in results for t in r.tests)
+    xfailed = sum(t.status == "xfail" for r in results for t in r.tests)
     failed = sum(t.status in ("fail", "missing", "xpass") for r in results
                  for t in r.tests)
-    # A run-level problem (mode not reached, kernel report) is a failure too.
     failed += sum(1 for r in results if r.problems or r.reports)
-    return passed, failed, skipped
+    return passed, failed, skipped, xfailed
+
+
+KINDS = ("series", "project", "upstream")
+
+
+def by_kind(results):
+    """Lines of the closing summary: per kernel, how many results are the
+    series' tests, the project's own and upstream's, and how they ended."""
+    counts = {}
+    for r in results:
+        for t in r.tests:
+            key = "QEMU" if r.target == "qemu" else f"{r.kernel} kernel"
+            c = counts.setdefault(key, {}).setdefault(
+                t.kind or "project", {})
+            status = {"missing": "fail", "xpass": "fail"}.get(t.status,
+                                                              t.status)
+            c[status] = c.get(status, 0) + 1
+    words = (("pass", "passed"), ("fail", "failed"), ("skip", "skipped"),
+             ("xfail", "failed as expected"))
+    lines = []
+    for kernel, kinds in counts.items():
+        parts = []
+        for kind in KINDS:
+            if kind in kinds:
+                c = kinds[kind]
+                parts.append(f"{kind} " + ", ".join(
+                    f"{c[s]} {w}" for s, w in words if c.get(s)))
+        lines.append(f"  {kernel + ':':<10} " + "; ".join(parts))
+    return lines

@@ -8,19 +8,58 @@ from dataclasses import dataclass, replace
 import vmm
 
 
+def holds(where, target, kernel):
+    """Whether @where holds on @target (a targets.Target) booting @kernel (a
+    kernel name): its words must all hold. A word is a target feature
+    ("ras"), a feature the target lacks ("!pkvm"), the kernel ("kernel=
+    upstream") or another one ("kernel!=upstream"); "" holds everywhere."""
+    for word in where.split():
+        if word.startswith("kernel="):
+            ok = kernel == word[len("kernel="):]
+        elif word.startswith("kernel!="):
+            ok = kernel != word[len("kernel!="):]
+        elif word.startswith("!"):
+            ok = word[1:] not in target.features
+        else:
+            ok = word in target.features
+        if not ok:
+            return False
+    return True
+
+
+@dataclass(frozen=True)
+class Skip:
+    """A skip the verdict accepts: where @where holds (holds()), a whole
+    test whose skip reason, or a sub-case whose skip line, matches the
+    regex @pattern; @why says why it cannot run there."""
+    pattern: str
+    where: str = ""
+    why: str = ""
+
+
 @dataclass(frozen=True)
 class Test:
     binary: str
     args: tuple = ()
     timeout: int = 120          # seconds on a VHE host of the test kernel
     why: str = ""               # why it is in the list, or why it is tuned
+    # Whose test it is: "upstream" (the kernel's own selftests), "series"
+    # (the series adds it) or "project" (ours, outside the series); set by
+    # the list it is in, for the summary's counts.
+    kind: str = ""
     # Target features (targets.py) the test needs. On a target without one
     # the test does not run: it is reported as SKIP, with the reason.
     requires: frozenset = frozenset()
-    # Known failures of the unpatched base, by target feature: reported as
-    # XFAIL and counted with the skips; a pass is an XPASS and fails the
-    # run, so that the entry gets removed.
-    xfail: tuple = ()           # ((feature, reason), ...)
+    # Where the test runs it must run, whole and every sub-case, but for
+    # the skips listed here (Skip): any other skip fails the run.
+    may_skip: tuple = ()
+    # Known failures: where a `where` (holds()) holds, the test must fail,
+    # and where a pattern is given, with output that matches it. Reported
+    # as XFAIL; a pass is an XPASS and fails the run, and so does another
+    # failure.
+    xfail: tuple = ()           # ((where, reason[, pattern]), ...)
+    # Arguments added on a kernel with the series (Kernel.series).
+    series_args: tuple = ()
     # On a slower target or kernel, do less rather than wait longer: the
     # value of -n is divided by the slowdown.
     shrink: bool = False
@@ -32,19 +71,28 @@ class Test:
     def missing(self, target):
         return sorted(self.requires - target.features)
 
-    def xfail_reason(self, target):
-        for feature, reason in self.xfail:
-            if feature in target.features:
-                return reason
+    def xfail_reason(self, target, kernel):
+        """(reason, pattern or None) where the test must fail, else None."""
+        for where, reason, *pattern in self.xfail:
+            if holds(where, target, kernel):
+                return reason, (pattern[0] if pattern else None)
         return None
 
-    def on(self, target, scale=1):
-        """This test as it runs on @target: a longer timeout where the target
-        or the kernel (@scale) is slower, or less work if it shrinks."""
-        slowdown = target.timeout_scale * scale
+    def skips_allowed(self, target, kernel):
+        """The regexes of the skips accepted on @target with @kernel."""
+        return [s.pattern for s in self.may_skip
+                if holds(s.where, target, kernel)]
+
+    def on(self, target, kernel):
+        """This test as it runs on @target with @kernel (a kernel.Kernel):
+        a longer timeout where the target or the kernel is slower, or less
+        work if it shrinks; its arguments for a kernel with the series."""
+        slowdown = target.timeout_scale * kernel.timeout_scale
+        args = list(self.args) + list(self.series_args if kernel.series
+                                      else ())
         if not self.shrink or slowdown == 1:
-            return replace(self, timeout=self.timeout * slowdown)
-        args = list(self.args)
+            return replace(self, args=tuple(args),
+                           timeout=self.timeout * slowdown)
         i = args.index("-n") + 1
         args[i] = str(max(1, int(args[i]) // slowdown))
         return replace(self, args=tuple(args))
@@ -52,20 +100,32 @@ class Test:
 
 # The upstream arm64 tests that cover the area the series touches (SError,
 # external aborts, vCPU events, ID registers, exits) and finish under TCG.
-UPSTREAM = [
+UPSTREAM = [replace(t, kind="upstream") for t in [
     Test("arm64/external_aborts", why="SError/SEA injection; the series adds "
          "its cases for the injection fixes"),
     Test("arm64/sea_to_user", timeout=60,
-         why="KVM_EXIT_ARM_SEA; needs ACPI EINJ, which the virt machine has "
-             "not: it must skip, with its reason (patch 1)"),
+         why="KVM_EXIT_ARM_SEA; needs ACPI EINJ (patch 1 of the fixes makes "
+             "it skip without)",
+         may_skip=(Skip(r"^EINJ table not available in firmware$",
+                        why="QEMU's virt machine has no ACPI EINJ table"),)),
     Test("arm64/vgic_init", xfail=(
         ("pkvm", "fails on the unpatched 7.3.4 base under pKVM: "
          "vgic_init.c:179 expects E2BIG for a distributor address at the IPA "
-         "limit and gets EINVAL"),)),
+         "limit and gets EINVAL", r"vgic_init\.c:179"),),
+         may_skip=(Skip(r"^SKIP SYS_ICC_AP[01]R[123]_EL1 for (?:read|write)$",
+                        why="QEMU's GICv3 CPU interface has 5 priority bits: "
+                            "AP0R1-3 and AP1R1-3 do not exist"),
+                   Skip(r"^SKIP EL2 registers, not available$", "!nv",
+                        why="the vCPU has no EL2"))),
     Test("arm64/psci_test"),
     Test("arm64/hypercalls"),
     Test("get-reg-list", why="every register userspace can see"),
-    Test("arm64/set_id_regs", why="ID_AA64PFR0_EL1.RAS writable by the VMM"),
+    Test("arm64/set_id_regs", why="ID_AA64PFR0_EL1.RAS writable by the VMM",
+         may_skip=(Skip(r"# SKIP ID_AA64PFR[01]_EL1\.MPAM(?:_frac)? is not "
+                        r"writable, nothing to test$",
+                        why="KVM hides MPAM from guests: nothing to change"),
+                   Skip(r"# SKIP MTE capability not supported, nothing to "
+                        r"test$", why="the targets' -cpu max has no mte=on"))),
     Test("arm64/debug-exceptions"),
     Test("arch_timer", ("-n", "2", "-e", "100000"), timeout=180,
          why="-n 2 -e 100000: the default 4 vCPUs and 100 us margin are too "
@@ -73,45 +133,98 @@ UPSTREAM = [
     Test("arm64/mmio_sign_ext", why="exit to userspace round trip"),
     Test("arm64/smccc_filter"),
     Test("kvm_binary_stats_test", why="the series adds a vCPU stat"),
-]
+]]
 
 # The series' own selftest.
-SERIES = [
+SERIES = [replace(t, kind="series") for t in [
     Test("arm64/serror_to_user",
-         why="KVM_EXIT_ARM_SERROR with real SErrors from the error injector"),
-]
+         why="KVM_EXIT_ARM_SERROR with real SErrors from the error injector",
+         may_skip=(Skip(r"Requirement not met: "
+                        r"kvm_has_cap\(KVM_CAP_ARM_SERROR_TO_USER\)$",
+                        "kernel=upstream",
+                        why="the unpatched base has no such capability"),)),
+]]
+
+# The series' external_aborts cases for the fixes, one a binary (tests/
+# external_aborts_fix.c): they must pass with the series and fail on the
+# unpatched base, each on its own, so that what each fix fixes is measured.
+UNPATCHED = "kernel=upstream"
+FIXES = [replace(t, kind="series") for t in [
+    Test("tests/ea_fix_atomic",
+         why="KVM_SET_VCPU_EVENTS refused: nothing injected",
+         xfail=((UNPATCHED, "7.3.4 injects the SEA, then refuses the "
+                 "SError: the guest takes a data abort",
+                 r"Unexpected data abort at PC"),)),
+    Test("tests/ea_fix_reset",
+         why="a pending vSError dropped by KVM_ARM_VCPU_INIT",
+         xfail=((UNPATCHED, "7.3.4 keeps the vSError pending across "
+                 "KVM_ARM_VCPU_INIT",
+                 r"SError still pending after KVM_ARM_VCPU_INIT"),)),
+    Test("tests/ea_fix_aarch32_masked",
+         why="an AArch32 EL1's DFSR layout for the syndrome",
+         requires=frozenset({"ras"}),
+         xfail=((UNPATCHED, "7.3.4 writes the AArch64 ISS layout: DFSR.ExT "
+                 "and AET lost", r"^  0 != 0x1000 \(dfsr & "),)),
+    Test("tests/ea_fix_aarch32_unmasked",
+         why="an SError injected into an unmasked AArch32 EL1 is taken",
+         xfail=((UNPATCHED, "7.3.4 drops it",
+                 r"AArch32 guest did not take the SError"),)),
+]]
 
 # The project's deeper verification (tests/), outside the series.
-PROJECT = [
+PROJECT = [replace(t, kind="project") for t in [
     Test("tests/serror_base",
          why="real SErrors without the capability: KVM's implementation "
              "defined vSError, as on the unpatched base; a real SEA, "
-             "reflected and as KVM_EXIT_ARM_SEA"),
+             "reflected and as KVM_EXIT_ARM_SEA",
+         may_skip=(Skip(r"# SKIP SEA, (?:reflected|to user): a guest cannot "
+                        r"reach the device here$", "pkvm",
+                        why="pKVM does not map a passed-through device page "
+                            "into a guest"),)),
     Test("tests/serror_migration",
-         why="a pending SError moved to a fresh VM, delivered once"),
+         why="a pending SError moved to a fresh VM, delivered once",
+         may_skip=(Skip(r"^Skipping .*: KVM_CAP_ARM_INJECT_SERROR_ESR is "
+                        r"0: the host has no FEAT_RAS$|# SKIP (?:pending "
+                        r"SError with ESR|SError pending while the guest "
+                        r"ran masked) migrated", "!ras",
+                        why="the cases with a syndrome need FEAT_RAS"),)),
     Test("tests/serror_hostile_input",
-         why="every malformed use of the SError uAPI, state unchanged"),
+         why="every malformed use of the SError uAPI, state unchanged",
+         may_skip=(Skip(r"^Skipping the protected VM cases: |"
+                        r"# SKIP protected VM: ", "!pkvm",
+                        why="protected VMs need pKVM"),)),
+    Test("tests/serror_round_trip", ("-n", "20"),
+         why="the round trips' assertions, on a few (the figures: `tb bench`)"),
     Test("tests/serror_storm", ("-n", "20000"), timeout=600, shrink=True,
          why="20,000 SErrors from the error injector on 4 vCPUs, with the "
              "capability on, then off; KVM_SET_VCPU_EVENTS racing KVM_RUN "
              "(each a device write and a guest exit: about 1,000 a second "
              "under TCG)"),
-]
+]]
 
 # Benchmarks: run by `tb bench`, not by the test command.
-BENCH = [
+BENCH = [replace(t, kind="project") for t in [
     Test("tests/serror_round_trip", ("-n", "2000"),
          why="SError round trip against an MMIO round trip"),
-]
+]]
 
 # QEMU's serror-policy end to end: QEMU under KVM on the target's host, a
-# guest kernel in it, and real SErrors from the error injector (vmm.py).
-VMM = [
+# guest kernel in it, and real SErrors from the error injector (vmm.py). The
+# driver is told whether the kernel has the capability (-c): a case it was
+# asked to run and could not fails there.
+VMM = [replace(t, kind="project") for t in [
     Test(vmm.DRIVER, timeout=900, files=vmm.FILES, build=vmm.build,
+         series_args=("-c",),
          requires=frozenset({"ras"}),
          why="QEMU handles KVM_EXIT_ARM_SERROR for a real guest: forward, "
-             "ignore, stop, off; a policy without the capability"),
-]
+             "ignore, stop, off; a policy without the capability",
+         may_skip=(Skip(r"^ok \d+ no-capability # SKIP the kernel has "
+                        r"KVM_CAP_ARM_SERROR_TO_USER$", "kernel!=upstream",
+                        why="the series' kernels have the capability"),
+                   Skip(r"^ok \d+ \S+ # SKIP no KVM_CAP_ARM_SERROR_TO_USER$",
+                        UNPATCHED,
+                        why="the unpatched base has no capability"))),
+]]
 
 _SERROR = ["arm64/external_aborts", "arm64/serror_to_user", "tests/serror_base",
            "tests/serror_migration", "tests/serror_hostile_input",
@@ -119,17 +232,17 @@ _SERROR = ["arm64/external_aborts", "arm64/serror_to_user", "tests/serror_base",
 
 SUITES = {
     # Everything, on the test kernel's VHE, nVHE and protected hosts.
-    "all": UPSTREAM + SERIES + PROJECT,
+    "all": UPSTREAM + SERIES + FIXES + PROJECT,
     # The SError tests: the nested and no-RAS hosts, the debug kernel and the
     # demo. Nested hosts are about 9 times slower, and what they add is the
     # vEL2 guest, which only the SError tests care about here.
     "serror": [t for t in UPSTREAM + SERIES + PROJECT if t.binary in _SERROR],
     # The unpatched base: what the device does to a kernel without the series
     # (the series' test and most VMM cases skip there for want of the
-    # capability: that is the point).
-    "upstream": [t for t in SERIES + PROJECT + VMM
-                 if t.binary in ("arm64/serror_to_user", "tests/serror_base",
-                                 vmm.DRIVER)],
+    # capability: that is the point), and each fix's case failing.
+    "upstream": [t for t in SERIES + FIXES + PROJECT + VMM
+                 if t in SERIES + FIXES or
+                 t.binary in ("tests/serror_base", vmm.DRIVER)],
     "bench": BENCH,
     # QEMU's serror-policy with a real VMM and guest.
     "vmm": VMM,

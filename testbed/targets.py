@@ -43,6 +43,9 @@ class Target:
     reject: tuple = ()          # regexes it must not show
     features: frozenset = frozenset()
     timeout_scale: int = 1      # how much slower than VHE the tests run
+    # Taint bits the target's kernel may show (any other fails the run),
+    # and why: see parse.TAINT_FLAGS.
+    taint_ok: int = 0
     default: bool = True        # run by `tb test`
     qemu: str = "tcg"           # which QEMU build boots it (qemu_build.py)
     smp: int = 2
@@ -74,6 +77,9 @@ TARGETS = {t.name: t for t in [
            (r"kvm \[\d+\]: Protected [hn]VHE mode initialized successfully",
             RAS, ipa(48)),
            features=frozenset({"ras", "pkvm"}),
+           # U: creating a protected VM taints the host (pkvm.c: "protected
+           # VMs are experimental and for development only").
+           taint_ok=1 << 6,
            why="pKVM does not map a passed-through device page into a "
                "guest: KVM_RUN fails with EINVAL"),
     Target("nested", MAX_CPU, "kvm-arm.mode=nested",

@@ -72,8 +72,10 @@ def report(results):
     print()
     print(parse.table(results))
     print()
-    passed, failed, skipped = parse.totals(results)
-    print(f"{passed} passed, {failed} failed, {skipped} skipped", flush=True)
+    passed, failed, skipped, xfailed = parse.totals(results)
+    print("\n".join(parse.by_kind(results)))
+    print(f"{passed} passed, {failed} failed, {skipped} skipped" +
+          (f", {xfailed} failed as expected" if xfailed else ""), flush=True)
     return 0 if failed == 0 and all(r.ok for r in results) else 1
 
 
@@ -102,15 +104,9 @@ def do_try(args):
 
 
 def do_parse(args):
-    t = targets.TARGETS[args.target]
-    tests = suites.SUITES[args.suite]
-    xfail = {x.binary: x.xfail_reason(t) for x in tests if x.xfail_reason(t)}
-    skipped = {x.binary: "needs " + ", ".join(x.missing(t)) for x in tests
-               if x.missing(t)}
     with open(args.log, errors="replace") as f:
-        res = parse.parse(t, f.read(), [x.binary for x in tests],
-                          xfail=xfail, skipped=skipped)
-    return report([res])
+        return report([runner.verdict(suites.SUITES[args.suite], args.target,
+                                      args.kernel, f.read())])
 
 
 def do_selftest(args):
@@ -130,8 +126,7 @@ def do_test(args):
     do_build(args, kernels=list(kernel.KERNELS))
     results = [qemu_tests.run_all()]
     do_review(args)
-    for suite, names, kernel_name in suites.PLAN:
-        results += runner.run(suite, names, kernel_name)
+    results += runner.run_plan(suites.PLAN, jobs=args.jobs)
     log("test", f"total {fmt_time(time.monotonic() - start)}")
     return report(results)
 
@@ -230,13 +225,18 @@ def main():
     sp.add_argument("target", choices=all_targets)
     sp.add_argument("log")
     sp.add_argument("--suite", choices=list(suites.SUITES), default="all")
+    sp.add_argument("--kernel", choices=all_kernels, default="test")
     add("selftest", do_selftest, "the testbed's own tests")
-    add("test", do_test, "everything: tree, builds, review, every run")
+    sp = add("test", do_test, "everything: tree, builds, review, every run")
+    sp.add_argument("--jobs", type=int, default=2,
+                    help="boots at a time (default 2: a boot keeps about "
+                         "one core busy)")
     add("demo", do_demo, "tree, build, QEMU under KVM: the SError flow told",
         ["vhe"])
     sp = add("bench", do_bench, "benchmarks: hot path, round trip, testbed")
     sp.add_argument("parts", nargs="*",
-                    choices=["hotpath", "roundtrip", "warm", "cold"],
+                    choices=["hotpath", "roundtrip", "inner", "warm",
+                             "cold"],
                     help="what to measure (default: all but cold)")
     sp.add_argument("--cold", action="store_true",
                     help="also time a run from an empty build folder")

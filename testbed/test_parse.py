@@ -1,23 +1,43 @@
 # SPDX-License-Identifier: GPL-2.0
-"""Tests of parse.py on console logs kept in testdata/: the parser must let a
-clean run pass and fail each kind of bad one (`tb selftest`)."""
+"""Tests of the verdict (parse.py, with what suites.py says of each test) on
+console logs kept in testdata/: a clean run must pass, and each kind of bad
+one must fail (`tb selftest`)."""
 
 import os
+import re
 import unittest
 
 import parse
+import runner
+import suites
 import targets
 
 DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "testdata")
 TESTS = ["arm64/external_aborts", "arm64/sea_to_user", "tests/serror_storm"]
+ALL = {t.binary: t for t in suites.UPSTREAM + suites.SERIES + suites.FIXES +
+       suites.PROJECT + suites.VMM}
+
+
+def read(name):
+    with open(os.path.join(DATA, name)) as f:
+        return f.read()
+
+
+def verdict(text, target="vhe", tests=TESTS, kernel="test", timed_out=False):
+    """@text as the runner reads it: with the plan's data for @tests."""
+    return runner.verdict([ALL[n] for n in tests], target, kernel, text,
+                          timed_out)
 
 
 def parse_log(name, target="vhe", tests=TESTS, **kw):
-    with open(os.path.join(DATA, name)) as f:
-        return parse.parse(targets.TARGETS[target], f.read(), tests, **kw)
+    return verdict(read(name), target, tests, **kw)
 
 
-class ParseTest(unittest.TestCase):
+def test(res, name):
+    return next(t for t in res.tests if t.name == name)
+
+
+class CleanRun(unittest.TestCase):
     def test_clean_run_passes(self):
         res = parse_log("vhe-pass.log")
         self.assertTrue(res.ok, res)
@@ -25,79 +45,229 @@ class ParseTest(unittest.TestCase):
                          ["pass", "skip", "pass"])
         self.assertEqual(res.tests[1].reason,
                          "EINJ table not available in firmware")
-        self.assertEqual(parse.totals([res]), (2, 0, 1))
+        self.assertEqual(parse.totals([res]), (2, 0, 1, 0))
 
-    def test_figures_and_skipped_subcases_are_kept(self):
+    def test_figures_are_kept(self):
         res = parse_log("vhe-pass.log")
         self.assertEqual(res.figures,
                          ["to user: 1.00 s, 5000 SErrors handled per second"])
-        # print_skip()'s form
-        self.assertIn("arm64/external_aborts: test_serror_aarch32: "
-                      "no AArch32 EL1, skipping test", res.skips)
 
     def test_test_output_is_not_a_kernel_report(self):
         self.assertEqual(parse_log("vhe-pass.log").reports, [])
 
-    def test_taint_fails_the_run(self):
-        # /init prints "# kernel tainted: N", which starts like a test's
-        # own output: it must be read all the same.
-        res = parse_log("vhe-tainted.log")
-        self.assertFalse(res.ok)
-        self.assertIn("kernel tainted 512", res.problems)
+    def test_counts_by_kind(self):
+        lines = parse.by_kind([parse_log("vhe-pass.log")])
+        self.assertEqual(lines, ["  test kernel: project 1 passed; "
+                                 "upstream 1 passed, 1 skipped"])
 
-    def test_kernel_warning_fails_the_run(self):
-        res = parse_log("vhe-warning.log")
-        self.assertFalse(res.ok)
-        self.assertEqual(len(res.reports), 1)
+    def test_not_run_is_a_skip_with_its_reason(self):
+        # The vmm driver needs FEAT_RAS: on the no-RAS host it does not run.
+        res = parse_log("noras-pass.log", "noras",
+                        ["arm64/external_aborts", suites.vmm.DRIVER])
+        self.assertTrue(res.ok, res)
+        self.assertEqual((res.tests[1].status, res.tests[1].reason),
+                         ("skip", "needs ras"))
 
-    def test_missing_expectation_fails_the_run(self):
+
+class EachKindFails(unittest.TestCase):
+    """Every report kind, every taint flag, every way a test can fail to
+    run where it must: the run fails."""
+
+    def assertFails(self, res, why):
+        self.assertFalse(res.ok, f"passed although {why}")
+        self.assertGreater(parse.totals([res])[1], 0, why)
+
+    def test_kernel_reports(self):
+        for kind in ("warning", "bug", "oops", "lockdep", "kasan", "ubsan",
+                     "rcu-stall"):
+            with self.subTest(kind):
+                res = parse_log(f"vhe-{kind}.log")
+                self.assertFails(res, kind)
+                self.assertTrue(res.reports, kind)
+
+    def test_panic(self):
+        res = parse_log("vhe-panic.log", timed_out=True)
+        self.assertFails(res, "the kernel panicked")
+        self.assertTrue(any("Kernel panic" in r for r in res.reports))
+
+    def test_kmemleak_from_init(self):
+        # /init prints what kmemleak found as "# kmemleak: ...": a test's
+        # output starts the same way, and is passed over; this is not.
+        res = parse_log("vhe-kmemleak.log")
+        self.assertFails(res, "kmemleak found a leak")
+        self.assertIn("kmemleak: unreferenced object 0xffff000004a1c000 "
+                      "(size 64):", res.reports)
+
+    def test_kmemleak_that_did_not_scan(self):
+        res = parse_log("vhe-kmemleak-no-scan.log")
+        self.assertFails(res, "kmemleak did not scan")
+
+    def test_each_taint_flag(self):
+        text = read("vhe-pass.log")
+        for bit, flag in enumerate(parse.TAINT_FLAGS):
+            tainted = text.replace("# kernel tainted: 0",
+                                   f"# kernel tainted: {1 << bit}")
+            with self.subTest(flag):
+                res = verdict(tainted)
+                self.assertFails(res, f"taint {flag}")
+                self.assertIn(f"kernel tainted {1 << bit} ({flag})",
+                              res.problems)
+
+    def test_only_the_declared_taint_is_accepted(self):
+        # The protected host may show U (a protected VM was created), and
+        # nothing else.
+        text = read("vhe-pass.log").replace(
+            "VHE mode initialized", "Protected hVHE mode initialized")
+        ok = verdict(text.replace("tainted: 0", "tainted: 64"), "protected",
+                     ["arm64/external_aborts"])
+        self.assertTrue(ok.ok, ok)
+        bad = verdict(text.replace("tainted: 0", "tainted: 576"),
+                      "protected", ["arm64/external_aborts"])
+        self.assertIn("kernel tainted 576 (UW)", bad.problems)
+        self.assertFalse(verdict(read("vhe-pass.log").replace(
+            "tainted: 0", "tainted: 64")).ok)
+
+    def test_no_taint_line(self):
+        self.assertFails(parse_log("vhe-no-taint-line.log"),
+                         "/init said nothing of the taint")
+
+    def test_hung_boot(self):
+        res = parse_log("vhe-hung.log", timed_out=True)
+        self.assertFails(res, "the boot hung")
+        self.assertIn("QEMU timed out", res.problems)
+        self.assertEqual(test(res, "tests/serror_storm").status, "missing")
+
+    def test_no_poweroff(self):
+        res = parse_log("vhe-no-poweroff.log")
+        self.assertFails(res, "/init did not finish")
+        self.assertIn("/init did not finish (no poweroff)", res.problems)
+
+    def test_missing_tap_line(self):
+        res = parse_log("vhe-no-tap.log")
+        self.assertFails(res, "a test printed no result")
+        self.assertEqual(test(res, "tests/serror_storm").status, "missing")
+
+    def test_missing_mode_line(self):
+        res = parse_log("vhe-no-mode.log")
+        self.assertFails(res, "KVM's mode is not in the log")
+        self.assertTrue(any("VHE mode initialized" in p
+                            for p in res.problems))
+
+    def test_missing_ras_line(self):
         res = parse_log("vhe-no-ras.log")
-        self.assertFalse(res.ok)
+        self.assertFails(res, "RAS is not in the log")
         self.assertIn(f"/{targets.RAS}/ not in the log", res.problems)
 
-    def test_rejected_line_fails_the_run(self):
+    def test_rejected_line(self):
         tests = ["arm64/external_aborts"]
         self.assertTrue(parse_log("noras-pass.log", "noras", tests).ok)
         res = parse_log("noras-with-ras.log", "noras", tests)
-        self.assertFalse(res.ok)
+        self.assertFails(res, "the no-RAS host has RAS")
         self.assertIn(f"/{targets.RAS}/ in the log, it must not be",
                       res.problems)
 
-    def test_failed_test_fails_the_run(self):
+    def test_failed_test(self):
         res = parse_log("vhe-fail.log")
-        self.assertFalse(res.ok)
+        self.assertFails(res, "a test failed")
         self.assertEqual(res.tests[2].status, "fail")
-        self.assertEqual(parse.totals([res]), (1, 1, 1))
+        self.assertEqual(parse.totals([res]), (1, 1, 1, 0))
 
-    def test_no_poweroff_fails_the_run(self):
-        res = parse_log("vhe-no-poweroff.log")
-        self.assertFalse(res.ok)
-        self.assertIn("/init did not finish (no poweroff)", res.problems)
+    def test_timeout(self):
+        self.assertFails(parse_log("vhe-pass.log", timed_out=True),
+                         "QEMU timed out")
 
-    def test_missing_result_fails(self):
-        res = parse_log("vhe-pass.log", tests=TESTS + ["tests/serror_base"])
-        self.assertEqual(res.tests[3].status, "missing")
-        self.assertFalse(res.ok)
+    def test_required_test_skipped(self):
+        # serror_storm needs the capability: on the series' kernel its skip
+        # is a failure, with the skip's reason.
+        res = parse_log("vhe-required-skip.log")
+        self.assertFails(res, "a test skipped where it must run")
+        t = test(res, "tests/serror_storm")
+        self.assertEqual(t.status, "fail")
+        self.assertRegex(t.reason, r"^skipped where it must run: .*"
+                         r"KVM_CAP_ARM_SERROR_TO_USER")
 
-    def test_not_run_is_a_skip_with_its_reason(self):
-        res = parse_log("vhe-pass.log", tests=TESTS + ["tests/serror_base"],
-                        skipped={"tests/serror_base": "needs passthrough"})
-        self.assertTrue(res.ok)
-        self.assertEqual((res.tests[3].status, res.tests[3].reason),
-                         ("skip", "needs passthrough"))
+    def test_series_test_without_the_capability(self):
+        # The series' test skips on the unpatched base, where it may, and
+        # fails on the series' kernels, where it must run.
+        text = read("vhe-required-skip.log").replace("tests/serror_storm",
+                                                     "arm64/serror_to_user")
+        tests = TESTS[:2] + ["arm64/serror_to_user"]
+        self.assertTrue(verdict(text, tests=tests, kernel="upstream").ok)
+        for kernel in ("test", "debug"):
+            self.assertFalse(verdict(text, tests=tests, kernel=kernel).ok)
+
+    def test_skip_allowed_elsewhere_only(self):
+        # sea_to_user may skip for want of EINJ; for another reason, not.
+        text = read("vhe-pass.log").replace(
+            "SKIP EINJ table not available in firmware",
+            "SKIP - Requirement not met: kvm_has_cap(KVM_CAP_ARM_SEA_TO_USER)")
+        res = verdict(text)
+        self.assertEqual(test(res, "arm64/sea_to_user").status, "fail")
+
+    def test_subcase_skipped(self):
+        # print_skip()'s form, in a test where every case must run.
+        res = parse_log("vhe-subcase-skip.log")
+        self.assertIn("arm64/external_aborts: test_serror_aarch32: "
+                      "no AArch32 EL1, skipping test", res.skips)
+        t = test(res, "arm64/external_aborts")
+        self.assertEqual(t.status, "fail")
+        self.assertIn("no AArch32 EL1", t.reason)
+
+    def test_subcase_skips_by_target(self):
+        # hostile_input's protected-VM cases may skip off pKVM only.
+        text = read("vhe-pass.log").replace(
+            "# running tests/serror_storm (timeout 600 s)\n",
+            "# running tests/serror_storm (timeout 600 s)\n"
+            "# # Skipping the protected VM cases: no KVM_VM_TYPE_ARM_"
+            "PROTECTED (host not in protected mode?): Invalid argument\n"
+            "# ok 48 # SKIP protected VM: KVM_CHECK_EXTENSION(SERROR_TO_"
+            "USER) reads 0\n").replace("tests/serror_storm",
+                                       "tests/serror_hostile_input")
+        tests = TESTS[:2] + ["tests/serror_hostile_input"]
+        self.assertTrue(verdict(text, tests=tests).ok)
+        prot = text.replace("VHE mode initialized",
+                            "Protected hVHE mode initialized")
+        res = verdict(prot, "protected", tests)
+        self.assertEqual(test(res, "tests/serror_hostile_input").status,
+                         "fail")
 
     def test_known_failure_and_unexpected_pass(self):
-        reason = {"tests/serror_storm": "known to fail"}
-        res = parse_log("vhe-fail.log", xfail=reason)
-        self.assertEqual(res.tests[2].status, "xfail")
+        # The fixes' cases must fail on the unpatched base: a pass there
+        # fails the run.
+        name = "tests/ea_fix_reset"
+        tests = TESTS[:2] + [name]
+        other = read("vhe-fail.log").replace("tests/serror_storm", name)
+        fail = other.replace("# ok 1 storm\n", "# ==== Test Assertion "
+                             "Failure ====\n#   SError still pending after "
+                             "KVM_ARM_VCPU_INIT\n")
+        res = verdict(fail, tests=tests, kernel="upstream")
+        self.assertEqual(test(res, name).status, "xfail")
         self.assertTrue(res.ok)
-        res = parse_log("vhe-pass.log", xfail=reason)
-        self.assertEqual(res.tests[2].status, "xpass")
+        self.assertEqual(parse.totals([res]), (1, 0, 1, 1))
+        # With the series it must pass
+        self.assertFalse(verdict(fail, tests=tests).ok)
+        # A failure of another kind is a failure
+        res = verdict(other, tests=tests, kernel="upstream")
+        self.assertEqual(test(res, name).status, "fail")
+        self.assertIn("not as expected", test(res, name).reason)
+        ok = read("vhe-pass.log").replace("tests/serror_storm", name)
+        res = verdict(ok, tests=tests, kernel="upstream")
+        self.assertEqual(test(res, name).status, "xpass")
         self.assertFalse(res.ok)
 
-    def test_timeout_fails_the_run(self):
-        res = parse_log("vhe-pass.log", timed_out=True)
-        self.assertFalse(res.ok)
+    def test_every_fix_has_a_known_failure(self):
+        for t in suites.FIXES:
+            self.assertTrue(t.xfail_reason(targets.TARGETS["vhe"],
+                                           "upstream"), t.binary)
+            self.assertIsNone(t.xfail_reason(targets.TARGETS["vhe"], "test"))
+
+
+class Data(unittest.TestCase):
+    def test_skip_patterns_compile(self):
+        for t in ALL.values():
+            for s in t.may_skip:
+                re.compile(s.pattern)
+                self.assertTrue(s.why, f"{t.binary}: {s.pattern}: no why")
 
 
 if __name__ == "__main__":

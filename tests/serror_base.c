@@ -73,9 +73,12 @@ static void test_serror(u64 mode, u64 iss)
 	bool ras = host_has_ras && !(iss & ESR_ELx_IDS);
 	bool ignored = ras && ((iss & ESR_ELx_AET) == ESR_ELx_AET_UEO ||
 			       (iss & ESR_ELx_AET) == ESR_ELx_AET_CE);
+	struct kvm_vcpu_events events;
 	struct kvm_vcpu *vcpu;
+	int syncs = 0;
 	struct kvm_vm *vm;
 	struct ucall uc;
+	u64 count;
 
 	vm = vm_create_with_one_vcpu(&vcpu, guest_code);
 	vm_init_descriptor_tables(vm);
@@ -92,10 +95,12 @@ static void test_serror(u64 mode, u64 iss)
 	sync_global_to_guest(vm, guest_esr_mask);
 	sync_global_to_guest(vm, guest_expected_esr);
 
+	count = error_injector_read(inj, ERRINJ_COUNT);
 	error_injector_vcpu_run(inj, vcpu);
 	for (;;) {
 		switch (get_ucall(vcpu, &uc)) {
 		case UCALL_SYNC:
+			syncs++;
 			vcpu_run(vcpu);
 			continue;
 		case UCALL_DONE:
@@ -109,6 +114,16 @@ static void test_serror(u64 mode, u64 iss)
 		break;
 	}
 
+	/*
+	 * The device raised one SError, the ignored ones too; an SError found
+	 * at the ucall's exit made KVM abandon it, and the guest made it again:
+	 * userspace saw it once. Nothing is left pending.
+	 */
+	TEST_ASSERT_EQ(error_injector_read(inj, ERRINJ_COUNT), count + 1);
+	TEST_ASSERT_EQ(syncs, 1);
+	vcpu_events_get(vcpu, &events);
+	TEST_ASSERT(!events.exception.serror_pending,
+		    "an SError still pending: KVM injected one too many");
 	kvm_vm_free(vm);
 }
 

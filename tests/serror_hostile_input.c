@@ -23,6 +23,8 @@
  * another thread while the vCPU is in KVM_RUN.
  */
 #include <pthread.h>
+#include <stdio.h>
+#include <sys/syscall.h>
 #include <time.h>
 
 #include "kselftest.h"
@@ -34,7 +36,8 @@
 /* PSTATE's condition flags. */
 #define PSR_NZCV		(PSR_N_BIT | PSR_Z_BIT | PSR_C_BIT | PSR_V_BIT)
 /* How long the ioctl thread is given to (wrongly) complete during KVM_RUN. */
-#define BLOCKED_MS		200
+/* How long the other thread may take to block on vcpu->mutex, at most */
+#define BLOCKED_WAIT_MS		10000
 
 /* KVM_SET_VCPU_EVENTS takes a syndrome (serror_has_esr). */
 static bool host_has_ras;
@@ -535,6 +538,8 @@ struct pvm_case {
 	struct kvm_enable_cap cap;
 	struct kvm_vcpu_events events;
 	int err;
+	/* PVM_SET_EVENTS: the same call made valid, which must succeed */
+	struct kvm_vcpu_events valid;
 };
 
 static const struct pvm_case pvm_cases[] = {
@@ -547,14 +552,16 @@ static const struct pvm_case pvm_cases[] = {
 	{ "KVM_ENABLE_CAP(SERROR_TO_USER), flags = 1", PVM_ENABLE_CAP,
 	  { SERROR_CAP, .flags = 1 }, .err = EINVAL },
 	{ "KVM_SET_VCPU_EVENTS, exception.pad[0] = 1", PVM_SET_EVENTS, { },
-	  { .exception = { .serror_pending = 1, .pad = { 1 } } }, EINVAL },
+	  { .exception = { .serror_pending = 1, .pad = { 1 } } }, EINVAL,
+	  { .exception.serror_pending = 1 } },
 	{ "KVM_SET_VCPU_EVENTS, reserved[0] = 1", PVM_SET_EVENTS, { },
-	  { .exception.serror_pending = 1, .reserved = { 1 } }, EINVAL },
+	  { .exception.serror_pending = 1, .reserved = { 1 } }, EINVAL,
+	  { .exception.serror_pending = 1 } },
 	{ "KVM_SET_VCPU_EVENTS, serror_esr bit 25", PVM_SET_EVENTS, { },
-	  { PENDING_ESR(BIT(25)) }, EINVAL },
+	  { PENDING_ESR(BIT(25)) }, EINVAL, { PENDING_ESR(ESR_ELx_IDS) } },
 	{ "KVM_SET_VCPU_EVENTS, SEA with serror_esr bit 25", PVM_SET_EVENTS,
 	  { }, { .exception = { .ext_dabt_pending = 1, SERROR_WITH_ESR(BIT(25)) } },
-	  EINVAL },
+	  EINVAL, { .exception = { .ext_dabt_pending = 1 } } },
 };
 
 static void test_pvm(const void *arg)
@@ -590,6 +597,14 @@ static void test_pvm(const void *arg)
 		expect_errno(ret, c->err, c->name);
 		serror_state_get(vcpu_fd, false, &after);
 		serror_state_expect_equal(&before, &after, c->name);
+		/*
+		 * The call without its malformed field succeeds: the error
+		 * came from that field, not from a protected VM refusing
+		 * KVM_SET_VCPU_EVENTS.
+		 */
+		events = c->valid;
+		TEST_ASSERT(!ioctl(vcpu_fd, KVM_SET_VCPU_EVENTS, &events),
+			    "%s, made valid: %s", c->name, strerror(errno));
 		close(vcpu_fd);
 	}
 
@@ -618,6 +633,7 @@ struct race_ioctl {
 	struct kvm_vcpu_events got;
 	int set_ret, set_errno;
 	int get_ret, get_errno;
+	pid_t tid;
 	bool done;
 };
 
@@ -625,6 +641,7 @@ static void *race_ioctl_thread(void *arg)
 {
 	struct race_ioctl *r = arg;
 
+	WRITE_ONCE(r->tid, gettid());
 	r->set_ret = __vcpu_ioctl(r->vcpu, KVM_SET_VCPU_EVENTS, &r->bad);
 	r->set_errno = errno;
 	r->get_ret = __vcpu_ioctl(r->vcpu, KVM_GET_VCPU_EVENTS, &r->got);
@@ -640,9 +657,43 @@ static void *race_vcpu_thread(void *arg)
 }
 
 /*
+ * Whether thread @tid sleeps in ioctl(): /proc says which system call a
+ * thread is in (its first field) and its state, 'D' on a mutex that
+ * mutex_lock_killable() waits for.
+ */
+static bool thread_blocked_in_ioctl(pid_t tid)
+{
+	char path[64], buf[256], *state;
+	long nr = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", tid);
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	if (fscanf(f, "%ld", &nr) != 1)
+		nr = -1;
+	fclose(f);
+	if (nr != __NR_ioctl)
+		return false;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	buf[0] = '\0';
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = '\0';
+	fclose(f);
+	state = strrchr(buf, ')');
+	return state && state[1] == ' ' && state[2] == 'D';
+}
+
+/*
  * The vCPU ioctls serialise on vcpu->mutex, which KVM_RUN holds while the
  * guest runs: the malformed call waits for KVM_RUN to return, then fails
- * with its errno and changes nothing. The guest spins, with its progress
+ * with its errno and changes nothing. The host waits until the other
+ * thread sleeps in its ioctl() (on the mutex) before it stops the guest. The guest spins, with its progress
  * visible in memory, until the host tells it to stop.
  *
  * PC and PSTATE.NZCV move while the guest spins and exits, so of those the
@@ -674,10 +725,18 @@ static void test_race(const void *arg)
 
 	/* The guest runs: KVM_RUN holds vcpu->mutex until it is stopped. */
 	pthread_create(&ioctl_thread, NULL, race_ioctl_thread, &r);
-	for (i = 0; i < BLOCKED_MS; i++)
+	for (i = 0; i < BLOCKED_WAIT_MS; i++) {
+		pid_t tid = READ_ONCE(r.tid);
+
+		if (READ_ONCE(r.done) || (tid && thread_blocked_in_ioctl(tid)))
+			break;
 		nanosleep(&ts, NULL);
+	}
 	TEST_ASSERT(!READ_ONCE(r.done),
 		    "KVM_SET_VCPU_EVENTS completed while the vCPU was in KVM_RUN");
+	TEST_ASSERT(i < BLOCKED_WAIT_MS,
+		    "the other thread did not block in KVM_SET_VCPU_EVENTS within %d ms",
+		    BLOCKED_WAIT_MS);
 
 	stop = 1;
 	sync_global_to_guest(vm, stop);
