@@ -7,6 +7,7 @@ cpio or busybox needed)."""
 import gzip
 import os
 import stat
+import threading
 
 from common import BUILD, CROSS, TESTBED, Stage, log, run
 import kernel
@@ -14,14 +15,20 @@ import kernel
 INIT_SRC = os.path.join(TESTBED, "init", "init.c")
 
 
+_init_lock = threading.Lock()
+
+
 def build_init():
+    """/init, built once: runs of a plan pack it from several threads."""
     out = os.path.join(BUILD, "init")
-    if (os.path.exists(out) and
-            os.path.getmtime(out) >= os.path.getmtime(INIT_SRC)):
-        return out
-    with Stage("initramfs", "build /init"):
-        run([f"{CROSS}gcc", "-static", "-O2", "-Wall", "-Wextra", "-Werror",
-             "-o", out, INIT_SRC])
+    with _init_lock:
+        if (os.path.exists(out) and
+                os.path.getmtime(out) >= os.path.getmtime(INIT_SRC)):
+            return out
+        with Stage("initramfs", "build /init"):
+            run([f"{CROSS}gcc", "-static", "-O2", "-Wall", "-Wextra",
+                 "-Werror", "-o", out + ".new", INIT_SRC])
+            os.replace(out + ".new", out)
     return out
 
 

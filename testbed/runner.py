@@ -81,6 +81,7 @@ def run_plan(plan, jobs=2):
             for name in names]
     for suite, _, _ in plan:
         _build(suites.SUITES[suite])
+    initramfs.build_init()
 
     def cost(r):
         suite, name, kernel_name = r
