@@ -47,9 +47,9 @@ def boot(target, image, initramfs, timeout, tag, echo=False):
                 sys.stdout.write("    " + text)
                 sys.stdout.flush()
             elif text.startswith(("ok ", "not ok ")):
-                print(f"    {target}: {text.strip()}", flush=True)
+                print(f"    {tag}-{target}: {text.strip()}", flush=True)
             elif time.monotonic() - last_progress > 60:
-                print(f"    ... {target}: "
+                print(f"    ... {tag}-{target}: "
                       f"{fmt_time(time.monotonic() - start)}", flush=True)
                 last_progress = time.monotonic()
     proc.wait()

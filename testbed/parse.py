@@ -39,10 +39,13 @@ DONE = "# testbed: done"
 # Lines of a test's output (passed through by /init with "# ") worth
 # showing under the table: figures, and the sub-cases it skipped.
 FIGURE = re.compile(r"^# # (?P<text>.*(?:per second|ratio|round trip).*)$")
-# A sub-case that did not run: kselftest's "# SKIP", and the selftests'
-# print_skip(), which ends its line with ", skipping test".
-SUBSKIP = re.compile(r"^# (?:# )?(?P<text>(?!1\.\.0 )"
-                     r"(?:Skipping|SKIP\b|.*# SKIP |.*, skipping test$).*)$")
+# A sub-case that did not run: kselftest's "# SKIP", the selftests'
+# print_skip(), which ends its line with ", skipping test", and a test's
+# own child that skipped whole ("1..0 # SKIP", get-reg-list's
+# configurations). The whole test's own skip is judged apart, by its
+# result line.
+SUBSKIP = re.compile(r"^# (?:# )?(?P<text>(?:Skipping|SKIP\b|.*# SKIP |"
+                     r".*, skipping tests?$).*)$")
 
 
 @dataclass
@@ -94,15 +97,17 @@ def _allowed(line, patterns):
 
 
 def parse(target, text, expected, timed_out=False, xfail=None, skipped=None,
-          may_skip=None, kinds=None):
+          may_skip=None, may_skip_whole=None, kinds=None):
     """@target: a targets.Target; @text: the console log; @expected: the
     names of the tests of the suite; @xfail: {name: reason} known to fail
     there, or {name: (reason, regex)}, known to fail with output that
-    matches regex; @skipped: {name: reason} not run there; @may_skip: {name:
-    [regex]}, the skips accepted there: any other skip of a test, or of one
-    of its sub-cases, fails it; @kinds: {name: kind}."""
+    matches regex; @skipped: {name: reason} not run there; @may_skip and
+    @may_skip_whole: {name: [regex]}, the skips of its sub-cases and of
+    the whole test accepted there: any other skip fails it; @kinds: {name:
+    kind}."""
     xfail, skipped = xfail or {}, skipped or {}
     may_skip, kinds = may_skip or {}, kinds or {}
+    may_skip_whole = may_skip_whole or {}
     res = RunResult(target.name)
     lines = [line.rstrip("\r\n") for line in text.splitlines()]
 
@@ -115,13 +120,20 @@ def parse(target, text, expected, timed_out=False, xfail=None, skipped=None,
 
     found, seconds, current, tainted = {}, {}, None, False
     output = {}                 # a test's own lines, by test
-    for line in lines:
+    # /init's closing lines count only after the last test's result: a
+    # test's output, passed through with "# ", could print the same.
+    last = max([i for i, line in enumerate(lines) if RESULT.match(line)],
+               default=-1)
+    done = DONE in lines[last + 1:]
+    scanned = KMEMLEAK_DONE in lines[last + 1:]
+    for i, line in enumerate(lines):
+        closing = i > last
         m = RESULT.match(line)
         if m and m.group("name") in expected:
             found[m.group("name")] = _test_result(m)
             continue
         m = TAINT.match(line)
-        if m:
+        if m and closing:
             tainted = True
             if not m.group("value").isdigit():
                 res.problems.append(f"kernel taint unreadable: "
@@ -132,7 +144,7 @@ def parse(target, text, expected, timed_out=False, xfail=None, skipped=None,
                                     f"({taint_flags(value)})")
             continue
         m = KMEMLEAK.match(line)
-        if m:
+        if m and closing:
             res.reports.append(f"kmemleak: {m.group('text')}")
             continue
         m = RUNNING.match(line)
@@ -166,7 +178,8 @@ def parse(target, text, expected, timed_out=False, xfail=None, skipped=None,
         refused = [text for test, _, text in
                    (line.partition(": ") for line in res.skips)
                    if test == name and not _allowed(text, allowed)]
-        if status == "skip" and not _allowed(reason, allowed):
+        if status == "skip" and not _allowed(reason,
+                                             may_skip_whole.get(name, [])):
             status, reason = "fail", f"skipped where it must run: {reason}"
         elif status == "fail" and name in xfail:
             why, how = (xfail[name] if isinstance(xfail[name], tuple)
@@ -190,12 +203,11 @@ def parse(target, text, expected, timed_out=False, xfail=None, skipped=None,
                                     kinds.get(name, "")))
     if timed_out:
         res.problems.append("QEMU timed out")
-    if DONE not in lines:
+    if not done:
         res.problems.append("/init did not finish (no poweroff)")
     elif not tainted:
         res.problems.append("no \"# kernel tainted:\" line from /init")
-    if (any(KMEMLEAK_ON in line for line in lines) and
-            KMEMLEAK_DONE not in lines):
+    if any(KMEMLEAK_ON in line for line in lines) and not scanned:
         res.problems.append("kmemleak is on, and did not scan after the "
                             "tests")
     return res
@@ -234,7 +246,10 @@ def table(results):
         for t in r.tests:
             if t.status != "pass" and t.reason:
                 notes.append(f"  {h}/{t.name}: {t.status}: {t.reason}")
+        whole = {t.name for t in r.tests if t.status == "skip"}
         for test, lines in _by_test(r.skips).items():
+            if test in whole:
+                continue
             more = f" (and {len(lines) - 1} more)" if len(lines) > 1 else ""
             notes.append(f"  {h}/{test}: skipped sub-case: {lines[0]}{more}")
         for p in r.problems:

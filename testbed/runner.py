@@ -29,6 +29,8 @@ def verdict(tests, target, kernel_name, text, timed_out=False):
         skipped={x.binary: "needs " + ", ".join(x.missing(t))
                  for x in tests if x.missing(t)},
         may_skip={x.binary: x.skips_allowed(t, kernel_name) for x in tests},
+        may_skip_whole={x.binary: x.skips_allowed(t, kernel_name, True)
+                        for x in tests},
         kinds={x.binary: x.kind for x in tests})
     res.kernel = kernel_name
     return res

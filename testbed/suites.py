@@ -29,12 +29,13 @@ def holds(where, target, kernel):
 
 @dataclass(frozen=True)
 class Skip:
-    """A skip the verdict accepts: where @where holds (holds()), a whole
-    test whose skip reason, or a sub-case whose skip line, matches the
-    regex @pattern; @why says why it cannot run there."""
+    """A skip the verdict accepts: where @where holds (holds()), a sub-case
+    whose skip line matches the regex @pattern or, if @whole, the whole
+    test whose skip reason does; @why says why it cannot run there."""
     pattern: str
     where: str = ""
     why: str = ""
+    whole: bool = False
 
 
 @dataclass(frozen=True)
@@ -78,10 +79,11 @@ class Test:
                 return reason, (pattern[0] if pattern else None)
         return None
 
-    def skips_allowed(self, target, kernel):
-        """The regexes of the skips accepted on @target with @kernel."""
+    def skips_allowed(self, target, kernel, whole=False):
+        """The regexes of the skips accepted on @target with @kernel: of
+        sub-cases, or if @whole of the whole test."""
         return [s.pattern for s in self.may_skip
-                if holds(s.where, target, kernel)]
+                if s.whole == whole and holds(s.where, target, kernel)]
 
     def on(self, target, kernel):
         """This test as it runs on @target with @kernel (a kernel.Kernel):
@@ -107,7 +109,8 @@ UPSTREAM = [replace(t, kind="upstream") for t in [
          why="KVM_EXIT_ARM_SEA; needs ACPI EINJ (patch 1 of the fixes makes "
              "it skip without)",
          may_skip=(Skip(r"^EINJ table not available in firmware$",
-                        why="QEMU's virt machine has no ACPI EINJ table"),)),
+                        why="QEMU's virt machine has no ACPI EINJ table",
+                        whole=True),)),
     Test("arm64/vgic_init", xfail=(
         ("pkvm", "fails on the unpatched 7.3.4 base under pKVM: "
          "vgic_init.c:179 expects E2BIG for a distributor address at the IPA "
@@ -119,13 +122,21 @@ UPSTREAM = [replace(t, kind="upstream") for t in [
                         why="the vCPU has no EL2"))),
     Test("arm64/psci_test"),
     Test("arm64/hypercalls"),
-    Test("get-reg-list", why="every register userspace can see"),
+    Test("get-reg-list", why="every register userspace can see",
+         may_skip=(Skip(r"^1\.\.0 # SKIP - [\w+ ]*pauth_address[\w+ ]*: "
+                        r"pauth_address not available, skipping tests$",
+                        why="KVM offers these vCPUs no address "
+                            "authentication (KVM_ARM_VCPU_PTRAUTH_ADDRESS)"),
+                   Skip(r"^1\.\.0 # SKIP - EL2\+[\w+ ]*: EL2 not available, "
+                        r"skipping tests$", "!nv",
+                        why="the vCPU has no EL2"))),
     Test("arm64/set_id_regs", why="ID_AA64PFR0_EL1.RAS writable by the VMM",
-         may_skip=(Skip(r"# SKIP ID_AA64PFR[01]_EL1\.MPAM(?:_frac)? is not "
-                        r"writable, nothing to test$",
+         may_skip=(Skip(r"^ok \d+ # SKIP ID_AA64PFR[01]_EL1\.MPAM(?:_frac)? "
+                        r"is not writable, nothing to test$",
                         why="KVM hides MPAM from guests: nothing to change"),
-                   Skip(r"# SKIP MTE capability not supported, nothing to "
-                        r"test$", why="the targets' -cpu max has no mte=on"))),
+                   Skip(r"^ok \d+ # SKIP MTE capability not supported, "
+                        r"nothing to test$",
+                        why="the targets' -cpu max has no mte=on"))),
     Test("arm64/debug-exceptions"),
     Test("arch_timer", ("-n", "2", "-e", "100000"), timeout=180,
          why="-n 2 -e 100000: the default 4 vCPUs and 100 us margin are too "
@@ -142,7 +153,8 @@ SERIES = [replace(t, kind="series") for t in [
          may_skip=(Skip(r"Requirement not met: "
                         r"kvm_has_cap\(KVM_CAP_ARM_SERROR_TO_USER\)$",
                         "kernel=upstream",
-                        why="the unpatched base has no such capability"),)),
+                        why="the unpatched base has no such capability",
+                        whole=True),)),
 ]]
 
 # The series' external_aborts cases for the fixes, one a binary (tests/
@@ -177,21 +189,26 @@ PROJECT = [replace(t, kind="project") for t in [
          why="real SErrors without the capability: KVM's implementation "
              "defined vSError, as on the unpatched base; a real SEA, "
              "reflected and as KVM_EXIT_ARM_SEA",
-         may_skip=(Skip(r"# SKIP SEA, (?:reflected|to user): a guest cannot "
-                        r"reach the device here$", "pkvm",
+         may_skip=(Skip(r"^ok \d+ # SKIP SEA, (?:reflected|to user): a "
+                        r"guest cannot reach the device here$", "pkvm",
                         why="pKVM does not map a passed-through device page "
                             "into a guest"),)),
     Test("tests/serror_migration",
          why="a pending SError moved to a fresh VM, delivered once",
-         may_skip=(Skip(r"^Skipping .*: KVM_CAP_ARM_INJECT_SERROR_ESR is "
-                        r"0: the host has no FEAT_RAS$|# SKIP (?:pending "
-                        r"SError with ESR|SError pending while the guest "
-                        r"ran masked) migrated", "!ras",
+         may_skip=(Skip(r"^(?:Skipping (?:pending SError with ESR "
+                        r"migrated|SError pending while the guest ran "
+                        r"masked migrated)[^:]*: KVM_CAP_ARM_INJECT_SERROR_"
+                        r"ESR is 0: the host has no FEAT_RAS|ok \d+ # SKIP "
+                        r"(?:pending SError with ESR migrated|SError "
+                        r"pending while the guest ran masked migrated)"
+                        r"[^:]*)$", "!ras",
                         why="the cases with a syndrome need FEAT_RAS"),)),
     Test("tests/serror_hostile_input",
          why="every malformed use of the SError uAPI, state unchanged",
-         may_skip=(Skip(r"^Skipping the protected VM cases: |"
-                        r"# SKIP protected VM: ", "!pkvm",
+         may_skip=(Skip(r"^(?:Skipping the protected VM cases: no KVM_VM_"
+                        r"TYPE_ARM_PROTECTED \(host not in protected "
+                        r"mode\?\): Invalid argument|ok \d+ # SKIP "
+                        r"protected VM: [^:]*)$", "!pkvm",
                         why="protected VMs need pKVM"),)),
     Test("tests/serror_round_trip", ("-n", "20"),
          why="the round trips' assertions, on a few (the figures: `tb bench`)"),

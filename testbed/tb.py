@@ -126,7 +126,7 @@ def do_test(args):
     do_build(args, kernels=list(kernel.KERNELS))
     results = [qemu_tests.run_all()]
     do_review(args)
-    results += runner.run_plan(suites.PLAN, jobs=args.jobs)
+    results += runner.run_plan(suites.PLAN, jobs=max(1, args.jobs))
     log("test", f"total {fmt_time(time.monotonic() - start)}")
     return report(results)
 

@@ -231,6 +231,55 @@ class EachKindFails(unittest.TestCase):
         self.assertEqual(test(res, "tests/serror_hostile_input").status,
                          "fail")
 
+    def test_subcase_pattern_does_not_excuse_a_whole_skip(self):
+        # hostile_input may skip its protected-VM cases off pKVM, not
+        # itself, whatever its skip reason says.
+        text = read("vhe-required-skip.log").replace(
+            "tests/serror_storm", "tests/serror_hostile_input").replace(
+            "- Requirement not met: kvm_has_cap(KVM_CAP_ARM_SERROR_TO_USER)",
+            "Skipping the protected VM cases: no KVM_VM_TYPE_ARM_PROTECTED "
+            "(host not in protected mode?): Invalid argument")
+        tests = TESTS[:2] + ["tests/serror_hostile_input"]
+        res = verdict(text, tests=tests)
+        self.assertEqual(test(res, "tests/serror_hostile_input").status,
+                         "fail")
+
+    def test_child_configuration_skipped(self):
+        # get-reg-list runs each configuration in a child and passes when
+        # one skips: a configuration that may not skip here fails it.
+        def log(config, why):
+            return read("vhe-pass.log").replace(
+                "# running tests/serror_storm (timeout 600 s)\n",
+                "# running tests/serror_storm (timeout 600 s)\n"
+                f"# 1..0 # SKIP - {config}: {why}, skipping tests\n"
+            ).replace("tests/serror_storm", "get-reg-list")
+        tests = TESTS[:2] + ["get-reg-list"]
+        ok = verdict(log("EL2+vregs", "EL2 not available"), tests=tests)
+        self.assertTrue(ok.ok, ok)
+        for config, why in (("sve", "sve not available"),
+                            ("vregs", "KVM_CAP_ONE_REG not available")):
+            res = verdict(log(config, why), tests=tests)
+            self.assertEqual(test(res, "get-reg-list").status, "fail",
+                             config)
+        # On the nested host, EL2 must be there
+        res = verdict(log("EL2+vregs", "EL2 not available").replace(
+            "VHE mode", "VHE+NV2 mode"), "nested", tests)
+        self.assertEqual(test(res, "get-reg-list").status, "fail")
+
+    def test_init_lines_from_a_test_are_not_init(self):
+        # A test's output passes through /init with "# ": what it prints
+        # can look like /init's closing lines, and must not count.
+        text = read("vhe-no-taint-line.log").replace(
+            "# # to user:", "# kernel tainted: 0\n# # to user:")
+        self.assertIn("no \"# kernel tainted:\" line from /init",
+                      verdict(text).problems)
+        text = read("vhe-no-poweroff.log").replace(
+            "# # to user:", "# testbed: done\n# # to user:")
+        self.assertFalse(verdict(text).ok)
+        text = read("vhe-kmemleak-no-scan.log").replace(
+            "# # to user:", "# kmemleak: scan done\n# # to user:")
+        self.assertFalse(verdict(text).ok)
+
     def test_known_failure_and_unexpected_pass(self):
         # The fixes' cases must fail on the unpatched base: a pass there
         # fails the run.
@@ -263,6 +312,17 @@ class EachKindFails(unittest.TestCase):
 
 
 class Data(unittest.TestCase):
+    def test_where_words_are_known(self):
+        features = set().union(*(t.features
+                                 for t in targets.TARGETS.values()))
+        kernels = {"test", "debug", "upstream"}
+        for t in ALL.values():
+            wheres = [s.where for s in t.may_skip] + [x[0] for x in t.xfail]
+            for word in " ".join(wheres).split():
+                name = word.lstrip("!").split("=")[-1]
+                self.assertIn(name, kernels if "kernel" in word
+                              else features, f"{t.binary}: {word}")
+
     def test_skip_patterns_compile(self):
         for t in ALL.values():
             for s in t.may_skip:

@@ -35,7 +35,6 @@
 #define SERROR_ISS_UER		SERROR_ISS_RAS(ESR_ELx_AET_UER)
 /* PSTATE's condition flags. */
 #define PSR_NZCV		(PSR_N_BIT | PSR_Z_BIT | PSR_C_BIT | PSR_V_BIT)
-/* How long the ioctl thread is given to (wrongly) complete during KVM_RUN. */
 /* How long the other thread may take to block on vcpu->mutex, at most */
 #define BLOCKED_WAIT_MS		10000
 
@@ -692,9 +691,9 @@ static bool thread_blocked_in_ioctl(pid_t tid)
 /*
  * The vCPU ioctls serialise on vcpu->mutex, which KVM_RUN holds while the
  * guest runs: the malformed call waits for KVM_RUN to return, then fails
- * with its errno and changes nothing. The host waits until the other
- * thread sleeps in its ioctl() (on the mutex) before it stops the guest. The guest spins, with its progress
- * visible in memory, until the host tells it to stop.
+ * with its errno and changes nothing. The guest spins, with its progress
+ * visible in memory, until the host tells it to stop, which it does once
+ * the other thread sleeps in its ioctl(), on the mutex.
  *
  * PC and PSTATE.NZCV move while the guest spins and exits, so of those the
  * guest's own check (it runs to GUEST_DONE, nothing taken) stands for them;

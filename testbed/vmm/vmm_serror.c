@@ -918,8 +918,9 @@ int main(int argc, char **argv)
 		return KSFT_FAIL;
 	}
 	cap = kvm_has_serror_to_user();
-	note("this kernel %s KVM_CAP_ARM_SERROR_TO_USER, as it should%s",
-	     cap ? "has" : "does not have", cap == expect_cap ? "" : " NOT");
+	note("this kernel %s KVM_CAP_ARM_SERROR_TO_USER%s",
+	     cap ? "has" : "does not have",
+	     cap == expect_cap ? ", as -c says" : ", but -c says otherwise");
 	no_injector = errinj_open();
 
 	printf("1..%d\n", nr);
