@@ -3,8 +3,9 @@
 built and run in the TCG build (qemu_build.py):
 
   qtest  tests/qtest/arm-error-injector-test: the device's registers,
-         arming by MPIDR, the syndromes it refuses, DISARM, reset,
-         migration (no guest code runs under qtest);
+         arming by MPIDR, the syndromes it refuses, DISARM, poison, the
+         EINJ interface, reset, migration (no guest code runs under
+         qtest);
   tcg    tests/tcg/aarch64/system/serror.c, a bare-metal program that raises
          errors with the device and checks what the CPU model does with
          them, run three ways (its Makefile.softmmu-target): at EL2 on
@@ -24,6 +25,9 @@ import qemu_build
 from common import JOBS, Stage, log, run
 
 QTEST = "tests/qtest/arm-error-injector-test"
+# The qtest's cases: each must pass.
+QTEST_CASES = ("registers", "targets", "syndromes", "no-writer", "poison",
+               "einj", "reset", "migration")
 
 # The three runs of the TCG test: (make target, its output file, what it
 # is, the cases that must pass there).
@@ -34,7 +38,7 @@ TCG_RUNS = (
     ("run-serror", "serror.out", "serror, EL2, -cpu max", _EL2 + (
         "serror_masked_then_deferred", "serror_routed_lower_stays_pending",
         "esb_takes_unmasked_serror", "serrors_combine", "tea_routes_to_el2",
-        "tea_at_walk", "at_entry", "at_guest_exit")),
+        "tea_at_walk", "at_entry", "at_guest_exit", "poison_consumed")),
     ("run-serror-el3", "run-serror-el3.out", "serror, EL3, -cpu max",
      ("scr_ea_routes_to_el3", "tea_without_scr_ea", "nmea", "iesb_set",
       "iesb_clear")),
@@ -58,16 +62,17 @@ def _qtest(b, res):
                    check=False)
     with open(logfile, errors="replace") as f:
         text = f.read()
-    passed = len(re.findall(r"^ok \d+ ", text, re.M))
+    passed = re.findall(r"^ok \d+ \S*/arm-error-injector/(\S+)", text, re.M)
     failed = re.findall(r"^not ok \d+ (\S+)", text, re.M)
-    if proc.returncode or failed or not passed:
-        reason = (f"exit {proc.returncode}, failed: {', '.join(failed)} "
-                  f"(log: {logfile})")
+    missing = [c for c in QTEST_CASES if c not in passed]
+    if proc.returncode or failed or missing:
+        reason = (f"exit {proc.returncode}, failed: {', '.join(failed)}, "
+                  f"did not pass: {', '.join(missing)} (log: {logfile})")
         res.tests.append(parse.TestResult("qtest/arm-error-injector", "fail",
                                           reason, st.seconds))
     else:
         res.tests.append(parse.TestResult("qtest/arm-error-injector", "pass",
-                                          f"{passed} cases", st.seconds))
+                                          f"{len(passed)} cases", st.seconds))
 
 
 def _tcg_run(folder, target, out, what, must, res):

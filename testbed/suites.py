@@ -109,7 +109,8 @@ UPSTREAM = [replace(t, kind="upstream") for t in [
          why="KVM_EXIT_ARM_SEA; needs ACPI EINJ (patch 1 of the fixes makes "
              "it skip without)",
          may_skip=(Skip(r"^EINJ table not available in firmware$",
-                        why="QEMU's virt machine has no ACPI EINJ table",
+                        why="the targets boot with a device tree: no ACPI, "
+                            "so no EINJ table",
                         whole=True),)),
     Test("arm64/vgic_init", xfail=(
         ("pkvm", "fails on the unpatched 7.3.4 base under pKVM: "
