@@ -3,7 +3,9 @@
 configuration: a private sources list, lists and cache under the testbed's
 cache folder, one per suite. Serves the Linux base (linux-source-7.3 from
 trixie-backports), the QEMU source (the upstream tarball of sid's source
-package) and the meson that QEMU 10 needs (bookworm-backports).
+package), the meson that QEMU 10 needs (bookworm-backports), and arm64
+packages unpacked, not installed (bookworm): the -dev packages of the arm64
+QEMU's sysroot, and busybox-static for the initramfs' /bin/sh.
 """
 
 import glob

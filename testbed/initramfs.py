@@ -2,14 +2,16 @@
 """Stage 5, initramfs: the project's /init (testbed/init/init.c, static),
 the test binaries of one suite, the other files they need (suites.Test.files)
 and the list /init runs, as a gzipped newc cpio written here in Python (no
-cpio or busybox needed)."""
+cpio needed). A test that runs shell commands gets /bin/sh (SHELL):
+Debian's arm64 busybox-static."""
 
 import gzip
 import os
 import stat
 import threading
 
-from common import BUILD, CROSS, TESTBED, Stage, log, run
+from common import BUILD, CACHE, CROSS, TESTBED, Stage, log, run
+import debian
 import kernel
 
 INIT_SRC = os.path.join(TESTBED, "init", "init.c")
@@ -30,6 +32,28 @@ def build_init():
                  "-Werror", "-o", out + ".new", INIT_SRC])
             os.replace(out + ".new", out)
     return out
+
+
+BUSYBOX = os.path.join(BUILD, "busybox")
+# For Test.files: upstream's arm64/sea_to_user writes EINJ's debugfs files
+# with popen("echo ... > file"). busybox runs as the applet named by argv[0]:
+# popen() runs "sh -c".
+SHELL = (("bin/sh", BUSYBOX),)
+
+
+def shell():
+    """The shell of SHELL: busybox from Debian's arm64 busybox-static
+    (bookworm), fetched through the testbed's private apt once."""
+    if os.path.exists(BUSYBOX):
+        return
+    deb = debian.download("busybox-static", "bookworm",
+                          os.path.join(CACHE, "debs-arm64"), arch="arm64")
+    with Stage("initramfs", f"/bin/sh from {os.path.basename(deb)}"):
+        scratch = BUSYBOX + ".d"
+        run(["rm", "-rf", scratch])
+        run(["dpkg-deb", "-x", deb, scratch])
+        os.replace(os.path.join(scratch, "bin", "busybox"), BUSYBOX)
+        run(["rm", "-rf", scratch])
 
 
 class Cpio:

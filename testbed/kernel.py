@@ -6,12 +6,13 @@ aarch64 gcc and ccache.
 Three kernels, all allnoconfig plus fragments from testbed/configs/ (every
 option a fragment sets must survive olddefconfig, or the stage fails):
 
-  test      the series, test.config: small, what most runs boot;
+  test      the series, test.config + acpi.config: small, what most runs
+            boot, the UEFI + ACPI hosts among them;
   debug     the series, test.config + debug.config: lockdep, KASAN, UBSAN,
             kmemleak, about 4 times slower;
-  upstream  the unpatched base (tree.py's tag "upstream"), test.config: to
-            show what the emulated hardware does to a kernel without the
-            series.
+  upstream  the unpatched base (tree.py's tag "upstream"), test.config +
+            acpi.config: to show what the emulated hardware does to a kernel
+            without the series.
 """
 
 import filecmp
@@ -53,9 +54,10 @@ class Kernel:
 
 
 KERNELS = {k.name: k for k in [
-    Kernel("test", ("test.config",)),
+    Kernel("test", ("test.config", "acpi.config")),
     Kernel("debug", ("test.config", "debug.config"), timeout_scale=4),
-    Kernel("upstream", ("test.config",), series=False, kbuild_name="test"),
+    Kernel("upstream", ("test.config", "acpi.config"), series=False,
+           kbuild_name="test"),
 ]}
 
 

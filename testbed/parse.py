@@ -25,6 +25,10 @@ REPORTS = re.compile(
     r"DEBUG_LOCKS_WARN_ON|KASAN:|UBSAN:|kmemleak: .*new suspected|"
     r"unreferenced object 0x|"
     r"hyp panic|HYP panic|Call trace:|rcu: INFO|soft lockup|hung_task")
+# The kernel's reports of memory errors: GHES's record, memory_failure().
+# A failure but while a test that makes them on purpose runs
+# (suites.Test.memory_errors).
+MEMORY_ERRORS = re.compile(r"\[Hardware Error\]|Memory failure: ")
 # /init's own lines, not a test's: read before test output is passed over.
 TAINT = re.compile(r"^# kernel tainted: (?P<value>\S+)$")
 # What kmemleak found once the tests were done (init.c, kmemleak_report()):
@@ -97,14 +101,15 @@ def _allowed(line, patterns):
 
 
 def parse(target, text, expected, timed_out=False, xfail=None, skipped=None,
-          may_skip=None, may_skip_whole=None, kinds=None):
+          may_skip=None, may_skip_whole=None, kinds=None, memory_errors=()):
     """@target: a targets.Target; @text: the console log; @expected: the
     names of the tests of the suite; @xfail: {name: reason} known to fail
     there, or {name: (reason, regex)}, known to fail with output that
     matches regex; @skipped: {name: reason} not run there; @may_skip and
     @may_skip_whole: {name: [regex]}, the skips of its sub-cases and of
     the whole test accepted there: any other skip fails it; @kinds: {name:
-    kind}."""
+    kind}; @memory_errors: the tests while which the kernel may report
+    memory errors."""
     xfail, skipped = xfail or {}, skipped or {}
     may_skip, kinds = may_skip or {}, kinds or {}
     may_skip_whole = may_skip_whole or {}
@@ -131,6 +136,7 @@ def parse(target, text, expected, timed_out=False, xfail=None, skipped=None,
         m = RESULT.match(line)
         if m and m.group("name") in expected:
             found[m.group("name")] = _test_result(m)
+            current = None
             continue
         m = TAINT.match(line)
         if m and closing:
@@ -166,6 +172,8 @@ def parse(target, text, expected, timed_out=False, xfail=None, skipped=None,
         if line.startswith("# "):
             continue            # a test's own output, passed through by /init
         if REPORTS.search(line):
+            res.reports.append(line.strip())
+        elif MEMORY_ERRORS.search(line) and current not in memory_errors:
             res.reports.append(line.strip())
 
     for name in expected:

@@ -12,7 +12,7 @@ import kernel
 import parse
 import suites
 import targets
-from common import Stage, fmt_time, log
+from common import Failure, Stage, fmt_time, log
 
 
 def verdict(tests, target, kernel_name, text, timed_out=False):
@@ -31,7 +31,8 @@ def verdict(tests, target, kernel_name, text, timed_out=False):
         may_skip={x.binary: x.skips_allowed(t, kernel_name) for x in tests},
         may_skip_whole={x.binary: x.skips_allowed(t, kernel_name, True)
                         for x in tests},
-        kinds={x.binary: x.kind for x in tests})
+        kinds={x.binary: x.kind for x in tests},
+        memory_errors={x.binary for x in runnable if x.memory_errors})
     res.kernel = kernel_name
     return res
 
@@ -42,6 +43,9 @@ def _one(suite, name, kernel_name, tests, sources=None, echo=False,
     parse.RunResult."""
     k = kernel.KERNELS[kernel_name]
     t = targets.TARGETS[name]
+    if t.fragment and t.fragment not in k.fragments:
+        raise Failure(f"{name} boots a kernel built with {t.fragment}: the "
+                      f"{kernel_name} kernel is not")
     runnable = [x.on(t, k) for x in tests if not x.missing(t)]
     label = tag or f"{suite}-{kernel_name}"
     cpio = initramfs.make(f"{label}-{name}", runnable, sources=sources)

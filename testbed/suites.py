@@ -5,6 +5,7 @@ project's own tests (tests/*.c) are built into it under tests/."""
 
 from dataclasses import dataclass, replace
 
+import initramfs
 import vmm
 
 
@@ -68,6 +69,10 @@ class Test:
     # here), ...), and what makes them (called by the runner first).
     files: tuple = ()
     build: object = None
+    # The test makes memory errors on purpose: while it runs, the kernel's
+    # reports of them ("[Hardware Error]", "Memory failure:") are expected
+    # (anywhere else one fails the run: parse.py).
+    memory_errors: bool = False
 
     def missing(self, target):
         return sorted(self.requires - target.features)
@@ -106,10 +111,10 @@ UPSTREAM = [replace(t, kind="upstream") for t in [
     Test("arm64/external_aborts", why="SError/SEA injection; the series adds "
          "its cases for the injection fixes"),
     Test("arm64/sea_to_user", timeout=60,
-         why="KVM_EXIT_ARM_SEA; needs ACPI EINJ (patch 1 of the fixes makes "
-             "it skip without)",
-         may_skip=(Skip(r"^EINJ table not available in firmware$",
-                        why="the targets boot with a device tree: no ACPI, "
+         why="KVM_EXIT_ARM_SEA with memory poisoned through ACPI EINJ (patch "
+             "1 of the fixes makes it skip without EINJ)",
+         may_skip=(Skip(r"^EINJ table not available in firmware$", "!einj",
+                        why="the target boots with a device tree: no ACPI, "
                             "so no EINJ table",
                         whole=True),)),
     Test("arm64/vgic_init", xfail=(
@@ -220,6 +225,15 @@ PROJECT = [replace(t, kind="project") for t in [
              "under TCG)"),
 ]]
 
+# The host's APEI claiming a guest's SEA (the acpi-ghes target).
+APEI = [replace(t, kind="project") for t in [
+    Test("tests/sea_apei_sigbus", requires=frozenset({"einj", "ghes"}),
+         memory_errors=True,
+         why="poison a guest consumes, claimed by APEI: the VMM gets one "
+             "SIGBUS BUS_MCEERR_AR per access, with the page's address, and "
+             "no KVM_EXIT_ARM_SEA"),
+]]
+
 # Benchmarks: run by `tb bench`, not by the test command.
 BENCH = [replace(t, kind="project") for t in [
     Test("tests/serror_round_trip", ("-n", "2000"),
@@ -264,6 +278,13 @@ SUITES = {
     "bench": BENCH,
     # QEMU's serror-policy with a real VMM and guest.
     "vmm": VMM,
+    # Memory poisoned through ACPI EINJ: KVM_EXIT_ARM_SEA where APEI cannot
+    # claim the guest's SEA (the acpi target), SIGBUS where it does
+    # (acpi-ghes). sea_to_user writes EINJ's files with popen("echo ..."):
+    # it needs /bin/sh.
+    "einj": [replace(t, files=initramfs.SHELL, build=initramfs.shell)
+             for t in UPSTREAM if t.binary == "arm64/sea_to_user"],
+    "apei": APEI,
 }
 
 # What `tb test` runs: (suite, targets, kernel). The whole suite on the test
@@ -271,12 +292,16 @@ SUITES = {
 # no-RAS hosts (see SUITES) and on the debug kernel, where lockdep, KASAN,
 # UBSAN and kmemleak watch the code the series adds; a real VMM and guest on
 # VHE, nVHE, protected and nested hosts (the VMM's guest runs at EL1 there:
-# no slower than on VHE); and on the unpatched base, what the error
-# injector does to a kernel without the series.
+# no slower than on VHE); on the UEFI + ACPI hosts, memory poisoned through
+# EINJ, with the series and without; and on the unpatched base, what the
+# error injector does to a kernel without the series.
 PLAN = [
     ("all", ["vhe", "nvhe", "protected"], "test"),
     ("serror", ["nested", "noras"], "test"),
     ("serror", ["vhe", "nvhe", "protected"], "debug"),
     ("vmm", ["vhe", "nvhe", "protected", "nested"], "test"),
+    ("einj", ["acpi"], "test"),
+    ("apei", ["acpi-ghes"], "test"),
     ("upstream", ["vhe", "noras"], "upstream"),
+    ("einj", ["acpi"], "upstream"),
 ]

@@ -11,6 +11,10 @@ docs/specs/arm-error-injector.rst in qemu/test-hardware): QEMU's test device
 that raises physical SErrors and external aborts on the PEs. With
 poison-hpfar=on it also makes HPFAR_EL2, UNKNOWN for an external abort, a
 wrong IPA, so that a KVM that trusted it would fail a test.
+
+Two targets boot through UEFI (Debian's EDK2 for virt, qemu-efi-aarch64) with
+ACPI instead of a device tree: QEMU's EINJ table then lets the host's EINJ
+driver poison memory through the error injector, as on a RAS server.
 """
 
 from dataclasses import dataclass
@@ -26,6 +30,13 @@ MAX_CPU = "max,pauth-impdef=on"
 # Without LPA2 the kernel caps PARange, hence KVM's IPA limit, to 48 bits,
 # as current server parts have it.
 CMDLINE = "console=ttyAMA0 panic=-1 loglevel=7 arm64.nolva"
+
+# EDK2 for virt: boots the kernel's EFI stub (-kernel through fw_cfg) and
+# hands it QEMU's ACPI tables.
+UEFI = "/usr/share/qemu-efi-aarch64/QEMU_EFI.fd"
+# upstream's arm64/sea_to_user backs its guest with a 1 GiB huge page.
+HUGEPAGE_1G = "hugepagesz=1G hugepages=1"
+ACPI_EINJ = (r"ACPI: EINJ 0x", r"EINJ: Error INJection is initialized\.")
 
 RAS = r"CPU features: detected: RAS Extension Support"
 
@@ -46,14 +57,20 @@ class Target:
     # Taint bits the target's kernel may show (any other fails the run),
     # and why: see parse.TAINT_FLAGS.
     taint_ok: int = 0
-    default: bool = True        # run by `tb test`
+    default: bool = True        # `tb run`'s when none is named
     qemu: str = "tcg"           # which QEMU build boots it (qemu_build.py)
     smp: int = 2
     memory: str = "4G"
+    machine: str = MACHINE
+    firmware: str = ""          # -bios: UEFI, else QEMU boots the kernel
+    # A config fragment (kernel.py) the kernel it boots must have been
+    # built with: UEFI + ACPI needs acpi.config's EFI stub and ACPI.
+    fragment: str = ""
     why: str = ""
 
     def qemu_args(self):
-        return ["-M", MACHINE, "-device", ERROR_INJECTOR,
+        return ["-M", self.machine, "-device", ERROR_INJECTOR,
+                *(["-bios", self.firmware] if self.firmware else []),
                 "-cpu", self.cpu, "-smp", str(self.smp),
                 "-m", self.memory, "-nographic", "-nic", "none",
                 "-no-reboot", "-monitor", "none", "-serial", "stdio"]
@@ -65,6 +82,9 @@ class Target:
 #   pkvm     protected mode: KVM's hypervisor is isolated from the host
 #   nv       the guests can have EL2 (the selftests run their code at vEL2)
 #   passthrough  a guest can reach a device page the host maps into it
+#   einj     ACPI EINJ: the host's EINJ driver poisons memory
+#   ghes     firmware-first: a GHES error source for SEAs, with QEMU's
+#            record of the error in it, lets APEI claim a guest's SEA
 TARGETS = {t.name: t for t in [
     Target("vhe", MAX_CPU, "",
            (r"kvm \[\d+\]: VHE mode initialized successfully", RAS, ipa(48)),
@@ -97,4 +117,24 @@ TARGETS = {t.name: t for t in [
            reject=(RAS,),
            features=frozenset({"passthrough"}),
            why="the v8.0 path: SErrors without RAS"),
+    # UEFI + ACPI, VHE. Without virt's ras=on there is no HEST: APEI has no
+    # error source to claim an SEA with, and KVM_EXIT_ARM_SEA reaches the
+    # VMM (upstream's sea_to_user needs exactly that).
+    Target("acpi", MAX_CPU, HUGEPAGE_1G,
+           (r"kvm \[\d+\]: VHE mode initialized successfully", RAS,
+            ipa(48), *ACPI_EINJ),
+           reject=(r"ACPI: HEST 0x",),
+           features=frozenset({"ras", "vhe", "einj"}), firmware=UEFI,
+           fragment="acpi.config", default=False,
+           why="ACPI EINJ, no firmware-first error source"),
+    # The same with ras=on: QEMU's HEST has a GHES for SEAs, and QEMU writes
+    # a CPER record of consumed poison into it before the abort.
+    Target("acpi-ghes", MAX_CPU, "",
+           (r"kvm \[\d+\]: VHE mode initialized successfully", RAS,
+            ipa(48), *ACPI_EINJ, r"ACPI: HEST 0x",
+            r"HEST: Table parsing has been initialized\."),
+           features=frozenset({"ras", "vhe", "einj", "ghes"}),
+           machine=MACHINE + ",ras=on", firmware=UEFI,
+           fragment="acpi.config", default=False,
+           why="firmware first: APEI claims a guest's SEA"),
 ]}

@@ -19,6 +19,7 @@
 """
 
 import argparse
+import dataclasses
 import os
 import re
 import shlex
@@ -91,12 +92,21 @@ def do_run(args):
 
 
 def do_try(args):
-    """Boot binaries built elsewhere (a test being written), one list."""
+    """Boot binaries built elsewhere (a test being written), one list. A
+    binary named as a test of the plan gets the files it needs there, and
+    may make memory errors where that one may."""
+    known = {os.path.basename(t.binary): t
+             for tests in suites.SUITES.values() for t in tests}
     tests, sources = [], {}
     for path in args.binaries:
         name = "try/" + os.path.basename(path)
-        tests.append(suites.Test(name, tuple(shlex.split(args.args)),
-                                 args.timeout))
+        test = suites.Test(name, tuple(shlex.split(args.args)), args.timeout)
+        like = known.get(os.path.basename(path))
+        if like:
+            test = dataclasses.replace(test, files=like.files,
+                                       build=like.build,
+                                       memory_errors=like.memory_errors)
+        tests.append(test)
         sources[name] = os.path.abspath(path)
     return report(runner.run("try", args.targets, args.kernel, tests=tests,
                              sources=sources, echo=args.verbose,

@@ -15,7 +15,7 @@ import targets
 DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "testdata")
 TESTS = ["arm64/external_aborts", "arm64/sea_to_user", "tests/serror_storm"]
 ALL = {t.binary: t for t in suites.UPSTREAM + suites.SERIES + suites.FIXES +
-       suites.PROJECT + suites.VMM}
+       suites.PROJECT + suites.VMM + suites.APEI}
 
 
 def read(name):
@@ -67,6 +67,69 @@ class CleanRun(unittest.TestCase):
         self.assertTrue(res.ok, res)
         self.assertEqual((res.tests[1].status, res.tests[1].reason),
                          ("skip", "needs ras"))
+
+
+class Acpi(unittest.TestCase):
+    """The UEFI + ACPI hosts: upstream's sea_to_user must run where EINJ
+    is; memory errors are expected where a test makes them, only there."""
+
+    SEA = ["arm64/sea_to_user"]
+    SIGBUS = ["tests/sea_apei_sigbus"]
+
+    def test_sea_to_user_passes(self):
+        res = parse_log("acpi-pass.log", "acpi", self.SEA)
+        self.assertTrue(res.ok, res)
+        self.assertEqual(parse.totals([res]), (1, 0, 0, 0))
+
+    def test_sea_to_user_must_not_skip_where_einj_is(self):
+        text = read("acpi-pass.log").replace(
+            "ok 1 arm64/sea_to_user",
+            "ok 1 arm64/sea_to_user # SKIP EINJ table not available in "
+            "firmware")
+        res = verdict(text, "acpi", self.SEA)
+        self.assertFalse(res.ok)
+        self.assertRegex(test(res, "arm64/sea_to_user").reason,
+                         "^skipped where it must run: EINJ table")
+
+    def test_apei_claims(self):
+        res = parse_log("acpi-ghes-pass.log", "acpi-ghes", self.SIGBUS)
+        self.assertTrue(res.ok, res)
+        self.assertEqual(res.reports, [])
+        self.assertEqual(parse.totals([res]), (1, 0, 0, 0))
+
+    def test_memory_errors_elsewhere_fail(self):
+        # On the acpi target the same log has a HEST it must not have and
+        # memory errors nothing made on purpose; on a device-tree host the
+        # memory errors alone fail it.
+        res = parse_log("acpi-ghes-pass.log", "acpi", self.SIGBUS)
+        self.assertFalse(res.ok)
+        self.assertIn("/ACPI: HEST 0x/ in the log, it must not be",
+                      res.problems)
+        self.assertEqual(len(res.reports), 8)
+        line = ("[    1.516300] Memory failure: 0x13b9bb: Sending SIGBUS to "
+                "serror_storm:40 due to hardware memory corruption")
+        text = read("vhe-pass.log").replace(
+            "# kernel tainted:", line + "\n# kernel tainted:")
+        res = verdict(text)
+        self.assertFalse(res.ok)
+        self.assertEqual(res.reports, [line])
+
+    def test_memory_errors_only_while_the_test_runs(self):
+        line = ("[    0.900000] {1}[Hardware Error]: Hardware error from "
+                "APEI Generic Hardware Error Source: 0")
+        for before in ("Run /init", "# kernel tainted:"):
+            lines = read("acpi-ghes-pass.log").splitlines()
+            at = next(i for i, x in enumerate(lines) if before in x)
+            text = "\n".join(lines[:at] + [line] + lines[at:])
+            res = verdict(text, "acpi-ghes", self.SIGBUS)
+            self.assertFalse(res.ok, before)
+            self.assertEqual(res.reports, [line])
+
+    def test_sigbus_test_needs_firmware_first(self):
+        res = parse_log("acpi-pass.log", "acpi", self.SEA + self.SIGBUS)
+        self.assertEqual((test(res, self.SIGBUS[0]).status,
+                          test(res, self.SIGBUS[0]).reason),
+                         ("skip", "needs ghes"))
 
 
 class EachKindFails(unittest.TestCase):
@@ -322,6 +385,15 @@ class Data(unittest.TestCase):
                 name = word.lstrip("!").split("=")[-1]
                 self.assertIn(name, kernels if "kernel" in word
                               else features, f"{t.binary}: {word}")
+
+    def test_plan_boots_each_target_with_its_kernel(self):
+        import kernel
+        for suite, names, kernel_name in suites.PLAN:
+            for name in names:
+                fragment = targets.TARGETS[name].fragment
+                self.assertTrue(not fragment or fragment in
+                                kernel.KERNELS[kernel_name].fragments,
+                                f"{suite} on {name}: {kernel_name}")
 
     def test_skip_patterns_compile(self):
         for t in ALL.values():
