@@ -45,6 +45,10 @@ def ipa(bits):
     return rf"kvm \[\d+\]: IPA Size Limit: {bits} bits"
 
 
+# What a VHE host of -cpu max shows.
+VHE = (r"kvm \[\d+\]: VHE mode initialized successfully", RAS, ipa(48))
+
+
 @dataclass(frozen=True)
 class Target:
     name: str
@@ -63,10 +67,14 @@ class Target:
     memory: str = "4G"
     machine: str = MACHINE
     firmware: str = ""          # -bios: UEFI, else QEMU boots the kernel
-    # A config fragment (kernel.py) the kernel it boots must have been
-    # built with: UEFI + ACPI needs acpi.config's EFI stub and ACPI.
-    fragment: str = ""
     why: str = ""
+
+    @property
+    def fragment(self):
+        """The config fragment (kernel.py) the kernel it boots must have
+        been built with: UEFI + ACPI needs acpi.config's EFI stub and
+        ACPI."""
+        return "acpi.config" if self.firmware else ""
 
     def qemu_args(self):
         return ["-M", self.machine, "-device", ERROR_INJECTOR,
@@ -86,8 +94,7 @@ class Target:
 #   ghes     firmware-first: a GHES error source for SEAs, with QEMU's
 #            record of the error in it, lets APEI claim a guest's SEA
 TARGETS = {t.name: t for t in [
-    Target("vhe", MAX_CPU, "",
-           (r"kvm \[\d+\]: VHE mode initialized successfully", RAS, ipa(48)),
+    Target("vhe", MAX_CPU, "", VHE,
            features=frozenset({"ras", "vhe", "passthrough"})),
     Target("nvhe", MAX_CPU, "kvm-arm.mode=nvhe",
            (r"kvm \[\d+\]: Hyp nVHE mode initialized successfully", RAS,
@@ -120,21 +127,17 @@ TARGETS = {t.name: t for t in [
     # UEFI + ACPI, VHE. Without virt's ras=on there is no HEST: APEI has no
     # error source to claim an SEA with, and KVM_EXIT_ARM_SEA reaches the
     # VMM (upstream's sea_to_user needs exactly that).
-    Target("acpi", MAX_CPU, HUGEPAGE_1G,
-           (r"kvm \[\d+\]: VHE mode initialized successfully", RAS,
-            ipa(48), *ACPI_EINJ),
+    Target("acpi", MAX_CPU, HUGEPAGE_1G, VHE + ACPI_EINJ,
            reject=(r"ACPI: HEST 0x",),
            features=frozenset({"ras", "vhe", "einj"}), firmware=UEFI,
-           fragment="acpi.config", default=False,
+           default=False,
            why="ACPI EINJ, no firmware-first error source"),
     # The same with ras=on: QEMU's HEST has a GHES for SEAs, and QEMU writes
     # a CPER record of consumed poison into it before the abort.
     Target("acpi-ghes", MAX_CPU, "",
-           (r"kvm \[\d+\]: VHE mode initialized successfully", RAS,
-            ipa(48), *ACPI_EINJ, r"ACPI: HEST 0x",
-            r"HEST: Table parsing has been initialized\."),
+           VHE + ACPI_EINJ + (r"ACPI: HEST 0x",
+                              r"HEST: Table parsing has been initialized\."),
            features=frozenset({"ras", "vhe", "einj", "ghes"}),
-           machine=MACHINE + ",ras=on", firmware=UEFI,
-           fragment="acpi.config", default=False,
+           machine=MACHINE + ",ras=on", firmware=UEFI, default=False,
            why="firmware first: APEI claims a guest's SEA"),
 ]}
