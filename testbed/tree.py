@@ -42,13 +42,13 @@ SERIES_AUTHOR = {"GIT_COMMITTER_NAME": "kvm-serror-series",
 UPSTREAM = "upstream"           # the tag of the base commit
 PACKAGE = "linux-source-7.3"
 SUITE = "trixie-backports"
-VERSION = 3                     # of the series for the list
 
 
 @dataclass(frozen=True)
 class Series:
     name: str                   # its folder, and the work tree's tag
     mailed: bool = True         # for the list: -v, a cover letter, To/Cc
+    version: int = 1            # for the list: [PATCH vN]
 
     @property
     def folder(self):
@@ -69,8 +69,8 @@ SERIES_LIST = [
     # patch for it goes on 7.3 first, so that pKVM runs pass, and is not
     # sent (its commit message says so).
     Series("prerequisite", mailed=False),
-    Series("fixes"),
-    Series("serror-exit"),
+    Series("fixes", version=4),
+    Series("serror-exit", version=3),
 ]
 FEATURE = SERIES_LIST[-1].name
 
@@ -247,7 +247,7 @@ def export():
             count = len(git("rev-list", revs).split())
             if s.mailed:
                 to, cc = _recipients(revs)
-                git("format-patch", "-q", f"-v{VERSION}", "--cover-letter",
+                git("format-patch", "-q", f"-v{s.version}", "--cover-letter",
                     "--zero-commit", "--no-signature", "--thread=shallow",
                     "-o", s.folder,
                     *[f"--to={a}" for a in to], *[f"--cc={a}" for a in cc],
@@ -306,7 +306,7 @@ def _mail_headers(s):
     """Stable Message-IDs (git's carry the time), and Subject: lines on one
     line: b4 0.12 (Debian bookworm) fails on a folded Subject:."""
     def msgid(n):
-        return f"<kvm-serror-{s.name}.v{VERSION}.{n:04d}@example.invalid>"
+        return f"<kvm-serror-{s.name}.v{s.version}.{n:04d}@example.invalid>"
 
     for path in sorted(glob.glob(os.path.join(s.folder, "*.patch"))):
         n = int(re.sub(r"^v\d+-", "", os.path.basename(path))[:4])

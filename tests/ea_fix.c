@@ -14,6 +14,10 @@
  *   aarch32_masked    an AArch32 EL1 reads a UC syndrome with EA in its
  *                     own DFSR layout, also through KVM_GET_VCPU_EVENTS
  *   aarch32_unmasked  an AArch32 EL1 with SErrors unmasked takes one
+ *   mmio              an MMIO access answered with an SError completes once
+ *   nested_serror     an SError answering a nested guest's MMIO exit, routed
+ *                     to its guest hypervisor (HCR_EL2.AMO), is taken there
+ *   nested_sea        the same with an SEA (HCR_EL2.TEA)
  */
 /* Its other cases go unused, and its main() has no return once renamed */
 #pragma GCC diagnostic ignored "-Wunused-function"
@@ -35,6 +39,15 @@ int main(void)
 				false);
 #else
 	test_serror_aarch32_iss(ESR_ELx_FSC_SERROR | ESR_ELx_AET_UC, true);
+#endif
+#elif defined(EA_FIX_mmio)
+	test_serror_mmio();
+#elif defined(EA_FIX_nested_serror) || defined(EA_FIX_nested_sea)
+	TEST_REQUIRE(test_supports_el2());
+#if defined(EA_FIX_nested_serror)
+	test_serror_nested();
+#else
+	test_sea_nested();
 #endif
 #else
 #error "which case: -DEA_FIX_<case>"
