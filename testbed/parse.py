@@ -39,6 +39,9 @@ KMEMLEAK_DONE = "# kmemleak: scan done"
 # Taint flags by bit, Documentation/admin-guide/tainted-kernels.rst. Any
 # taint fails a run but for the ones a target declares (Target.taint_ok).
 TAINT_FLAGS = "PFSRMBUDAWCIOELKXTN"
+# The taint a kernel Oops leaves (D, TAINT_DIE): excused only where a test
+# was expected to make one and did.
+TAINT_DIE = 1 << TAINT_FLAGS.index("D")
 DONE = "# testbed: done"
 # Lines of a test's output (passed through by /init with "# ") worth
 # showing under the table: figures, and the sub-cases it skipped.
@@ -101,7 +104,8 @@ def _allowed(line, patterns):
 
 
 def parse(target, text, expected, timed_out=False, xfail=None, skipped=None,
-          may_skip=None, may_skip_whole=None, kinds=None, memory_errors=()):
+          may_skip=None, may_skip_whole=None, kinds=None, memory_errors=(),
+          oops=None):
     """@target: a targets.Target; @text: the console log; @expected: the
     names of the tests of the suite; @xfail: {name: reason} known to fail
     there, or {name: (reason, regex)}, known to fail with output that
@@ -109,8 +113,11 @@ def parse(target, text, expected, timed_out=False, xfail=None, skipped=None,
     @may_skip_whole: {name: [regex]}, the skips of its sub-cases and of
     the whole test accepted there: any other skip fails it; @kinds: {name:
     kind}; @memory_errors: the tests while which the kernel may report
-    memory errors."""
-    xfail, skipped = xfail or {}, skipped or {}
+    memory errors; @oops: {name: (reason, [regex, ...])}, the tests known
+    to crash the kernel: each must fail with every regex matching a console
+    line printed while it ran, and the kernel's reports while it ran (and
+    the taint they leave, D) are then its expected failure."""
+    xfail, skipped, oops = xfail or {}, skipped or {}, oops or {}
     may_skip, kinds = may_skip or {}, kinds or {}
     may_skip_whole = may_skip_whole or {}
     res = RunResult(target.name)
@@ -125,6 +132,9 @@ def parse(target, text, expected, timed_out=False, xfail=None, skipped=None,
 
     found, seconds, current, tainted = {}, {}, None, False
     output = {}                 # a test's own lines, by test
+    console = {}                # the kernel's lines while it ran, by test
+    crashed = {}                # the reports of a test known to crash it
+    taint = 0
     # /init's closing lines count only after the last test's result: a
     # test's output, passed through with "# ", could print the same.
     last = max([i for i, line in enumerate(lines) if RESULT.match(line)],
@@ -144,10 +154,8 @@ def parse(target, text, expected, timed_out=False, xfail=None, skipped=None,
             if not m.group("value").isdigit():
                 res.problems.append(f"kernel taint unreadable: "
                                     f"{m.group('value')}")
-            elif int(m.group("value")) & ~target.taint_ok:
-                value = int(m.group("value"))
-                res.problems.append(f"kernel tainted {value} "
-                                    f"({taint_flags(value)})")
+            else:
+                taint = int(m.group("value"))
             continue
         m = KMEMLEAK.match(line)
         if m and closing:
@@ -171,6 +179,11 @@ def parse(target, text, expected, timed_out=False, xfail=None, skipped=None,
             res.skips.append(f"{current}: {m.group('text').strip()}")
         if line.startswith("# "):
             continue            # a test's own output, passed through by /init
+        if current in oops:
+            console.setdefault(current, []).append(line)
+            if REPORTS.search(line):
+                crashed.setdefault(current, []).append(line.strip())
+                continue
         if REPORTS.search(line):
             res.reports.append(line.strip())
         elif MEMORY_ERRORS.search(line) and current not in memory_errors:
@@ -189,6 +202,11 @@ def parse(target, text, expected, timed_out=False, xfail=None, skipped=None,
         if status == "skip" and not _allowed(reason,
                                              may_skip_whole.get(name, [])):
             status, reason = "fail", f"skipped where it must run: {reason}"
+        elif name in oops:
+            status, reason = _crash(status, reason, oops[name],
+                                    console.get(name, []), crashed.get(name))
+            if status != "xfail":
+                res.reports += crashed.get(name, [])
         elif status == "fail" and name in xfail:
             why, how = (xfail[name] if isinstance(xfail[name], tuple)
                         else (xfail[name], None))
@@ -209,6 +227,11 @@ def parse(target, text, expected, timed_out=False, xfail=None, skipped=None,
         res.tests.append(TestResult(name, status, reason,
                                     seconds.get(name, 0.0),
                                     kinds.get(name, "")))
+    allowed = target.taint_ok
+    if any(t.status == "xfail" and t.name in oops for t in res.tests):
+        allowed |= TAINT_DIE
+    if taint & ~allowed:
+        res.problems.append(f"kernel tainted {taint} ({taint_flags(taint)})")
     if timed_out:
         res.problems.append("QEMU timed out")
     if not done:
@@ -219,6 +242,23 @@ def parse(target, text, expected, timed_out=False, xfail=None, skipped=None,
         res.problems.append("kmemleak is on, and did not scan after the "
                             "tests")
     return res
+
+
+def _crash(status, reason, expected, console, reports):
+    """The verdict on a test known to crash the kernel (@expected: reason,
+    regexes): it must have failed, with a kernel report and every regex
+    matching a line of @console, the kernel's lines while it ran."""
+    why, patterns = expected
+    missing = [p for p in patterns
+               if not any(re.search(p, line) for line in console)]
+    if status == "pass":
+        return "xpass", ("passes although listed as crashing the kernel: "
+                         "update testbed/suites.py")
+    if status != "fail" or not reports or missing:
+        what = (f"no /{missing[0]}/ on the console" if missing else
+                "no kernel report" if not reports else status)
+        return "fail", f"expected to crash the kernel, but {what}: {reason}"
+    return "xfail", f"{why} ({reason}; the kernel: {reports[0]})"
 
 
 def _by_test(skips):

@@ -32,9 +32,20 @@ def verdict(tests, target, kernel_name, text, timed_out=False):
         may_skip_whole={x.binary: x.skips_allowed(t, kernel_name, True)
                         for x in tests},
         kinds={x.binary: x.kind for x in tests},
-        memory_errors={x.binary for x in runnable if x.memory_errors})
+        memory_errors={x.binary for x in runnable if x.memory_errors},
+        oops={x.binary: x.crash_reason(t, kernel_name) for x in runnable
+              if x.crash_reason(t, kernel_name)})
     res.kernel = kernel_name
     return res
+
+
+def must_boot_alone(tests, target, kernel_name):
+    """The test of @tests that crashes @kernel_name on @target (suites.Test.
+    crashes) although others share its boot, else None: a crash would hide
+    what the others do after it."""
+    crashing = [x.binary for x in tests
+                if x.crash_reason(target, kernel_name)]
+    return crashing[0] if crashing and len(tests) > 1 else None
 
 
 def _one(suite, name, kernel_name, tests, sources=None, echo=False,
@@ -47,6 +58,10 @@ def _one(suite, name, kernel_name, tests, sources=None, echo=False,
         raise Failure(f"{name} boots a kernel built with {t.fragment}: the "
                       f"{kernel_name} kernel is not")
     runnable = [x.on(t, k) for x in tests if not x.missing(t)]
+    lonely = must_boot_alone(runnable, t, kernel_name)
+    if lonely:
+        raise Failure(f"{lonely} crashes the {kernel_name} kernel on {name}: "
+                      f"it must boot alone, not in suite {suite}")
     label = tag or f"{suite}-{kernel_name}"
     cpio = initramfs.make(f"{label}-{name}", runnable, sources=sources)
     # Boot time plus every test's own timeout, plus slack.

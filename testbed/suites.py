@@ -73,6 +73,12 @@ class Test:
     # reports of them ("[Hardware Error]", "Memory failure:") are expected
     # (anywhere else one fails the run: parse.py).
     memory_errors: bool = False
+    # Known kernel crashes: where a `where` (holds()) holds, the test must
+    # crash the kernel, with every regex of the tuple matching a console
+    # line while it runs; its kernel reports are then its expected failure
+    # (XFAIL). It must boot alone (runner.py), so that the crash hides no
+    # other test.
+    crashes: tuple = ()         # ((where, reason, (regex, ...)), ...)
 
     def missing(self, target):
         return sorted(self.requires - target.features)
@@ -82,6 +88,14 @@ class Test:
         for where, reason, *pattern in self.xfail:
             if holds(where, target, kernel):
                 return reason, (pattern[0] if pattern else None)
+        return None
+
+    def crash_reason(self, target, kernel):
+        """(reason, regexes) where the test must crash the kernel, else
+        None."""
+        for where, reason, patterns in self.crashes:
+            if holds(where, target, kernel):
+                return reason, patterns
         return None
 
     def skips_allowed(self, target, kernel, whole=False):
@@ -187,7 +201,28 @@ FIXES = [replace(t, kind="series") for t in [
          why="an SError injected into an unmasked AArch32 EL1 is taken",
          xfail=((UNPATCHED, "7.3.4 drops it",
                  r"AArch32 guest did not take the SError"),)),
+    Test("tests/ea_fix_mmio",
+         why="an MMIO access answered with an SError completes once",
+         xfail=((UNPATCHED, "7.3.4 abandons the access for the SError's "
+                 "entry: the guest takes it at the access, and makes the "
+                 "access again", r"SError taken at \w+, not after the "
+                 r"access \(\w+\)"),)),
 ]]
+
+# The fixes' cases that need a nested guest (a guest hypervisor at vEL2 and
+# its guest at EL1): on the unpatched base each crashes the host kernel in
+# KVM_SET_VCPU_EVENTS, so each boots alone there (suites nv_fix_*).
+NV_CRASH = (r"Unable to handle kernel NULL pointer dereference",
+            r"pc : kvm_vcpu_put_hw_mmu\+")
+NV_FIXES = [Test(f"tests/ea_fix_nested_{event}", kind="series",
+                 requires=frozenset({"nv"}),
+                 why=f"an {name} answering a nested guest's MMIO exit, "
+                     f"routed to its guest hypervisor ({route})",
+                 crashes=((UNPATCHED, "7.3.4 injects into the nested context "
+                           "without a loaded vCPU: NULL hw_mmu",
+                           NV_CRASH + (rf"kvm_inject_nested_{event}\+",)),))
+            for event, name, route in (("serror", "SError", "HCR_EL2.AMO"),
+                                       ("sea", "SEA", "HCR_EL2.TEA"))]
 
 # The project's deeper verification (tests/), outside the series.
 PROJECT = [replace(t, kind="project") for t in [
@@ -285,6 +320,11 @@ SUITES = {
     "einj": [replace(t, files=initramfs.SHELL, build=initramfs.shell)
              for t in UPSTREAM if t.binary == "arm64/sea_to_user"],
     "apei": APEI,
+    # The fixes' nested cases: together with the series, each alone where it
+    # crashes the unpatched base.
+    "nv_fixes": NV_FIXES,
+    "nv_fix_serror": NV_FIXES[:1],
+    "nv_fix_sea": NV_FIXES[1:],
 }
 
 # What `tb test` runs: (suite, targets, kernel). The whole suite on the test
@@ -293,8 +333,10 @@ SUITES = {
 # UBSAN and kmemleak watch the code the series adds; a real VMM and guest on
 # VHE, nVHE, protected and nested hosts (the VMM's guest runs at EL1 there:
 # no slower than on VHE); on the UEFI + ACPI hosts, memory poisoned through
-# EINJ, with the series and without; and on the unpatched base, what the
-# error injector does to a kernel without the series.
+# EINJ, with the series and without; on the unpatched base, what the error
+# injector does to a kernel without the series; and the fixes' nested
+# cases, with the series on the test and debug kernels, and alone on the
+# unpatched base, which each crashes.
 PLAN = [
     ("all", ["vhe", "nvhe", "protected"], "test"),
     ("serror", ["nested", "noras"], "test"),
@@ -304,4 +346,8 @@ PLAN = [
     ("apei", ["acpi-ghes"], "test"),
     ("upstream", ["vhe", "noras"], "upstream"),
     ("einj", ["acpi"], "upstream"),
+    ("nv_fixes", ["nested"], "test"),
+    ("nv_fixes", ["nested"], "debug"),
+    ("nv_fix_serror", ["nested"], "upstream"),
+    ("nv_fix_sea", ["nested"], "upstream"),
 ]

@@ -15,7 +15,7 @@ import targets
 DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "testdata")
 TESTS = ["arm64/external_aborts", "arm64/sea_to_user", "tests/serror_storm"]
 ALL = {t.binary: t for t in suites.UPSTREAM + suites.SERIES + suites.FIXES +
-       suites.PROJECT + suites.VMM + suites.APEI}
+       suites.NV_FIXES + suites.PROJECT + suites.VMM + suites.APEI}
 
 
 def read(name):
@@ -372,6 +372,97 @@ class EachKindFails(unittest.TestCase):
             self.assertTrue(t.xfail_reason(targets.TARGETS["vhe"],
                                            "upstream"), t.binary)
             self.assertIsNone(t.xfail_reason(targets.TARGETS["vhe"], "test"))
+        nested = targets.TARGETS["nested"]
+        for t in suites.NV_FIXES:
+            self.assertTrue(t.crash_reason(nested, "upstream"), t.binary)
+            self.assertIsNone(t.crash_reason(nested, "test"))
+            self.assertIn((f"nv_fix_{t.binary.split('_')[-1]}", ["nested"],
+                           "upstream"), suites.PLAN)
+
+
+class KnownCrash(unittest.TestCase):
+    """A fix's case that crashes the unpatched kernel: the crash is its
+    expected failure, only while it runs, only with the crash it names.
+    nested-upstream-crash.log is a real console log of that run (7.3.4 on
+    the nested host), cut to the lines the target must show and the run."""
+
+    NAME = "tests/ea_fix_nested_serror"
+    LOG = "nested-upstream-crash.log"
+
+    def check(self, text, kernel="upstream"):
+        return verdict(text, "nested", [self.NAME], kernel)
+
+    def without_crash(self):
+        """The log without the kernel's lines from the test's start on."""
+        lines = read(self.LOG).splitlines()
+        start = lines.index(f"# running {self.NAME} (timeout 1200 s)")
+        return "\n".join(lines[:start] + [
+            line for line in lines[start:] if not line.startswith("[")
+        ]).replace("# kernel tainted: 128", "# kernel tainted: 0")
+
+    def test_the_crash_is_the_expected_failure(self):
+        res = self.check(read(self.LOG))
+        self.assertTrue(res.ok, res)
+        self.assertEqual(test(res, self.NAME).status, "xfail")
+        self.assertIn("Unable to handle kernel NULL pointer",
+                      test(res, self.NAME).reason)
+        self.assertEqual((res.reports, res.problems), ([], []))
+        self.assertEqual(parse.totals([res]), (0, 0, 0, 1))
+
+    def test_with_the_fix_it_is_a_crash(self):
+        res = self.check(read(self.LOG), kernel="test")
+        self.assertFalse(res.ok)
+        self.assertEqual(test(res, self.NAME).status, "fail")
+        self.assertIn("Unable to handle kernel NULL pointer dereference at "
+                      "virtual address 0000000000000074", res.reports[0])
+        self.assertIn("kernel tainted 128 (D)", res.problems)
+
+    def test_another_crash_is_a_failure(self):
+        text = read(self.LOG).replace("kvm_inject_nested_serror+",
+                                      "kvm_inject_nested_sea+")
+        res = self.check(text)
+        self.assertFalse(res.ok)
+        self.assertIn("no /kvm_inject_nested_serror\\+/ on the console",
+                      test(res, self.NAME).reason)
+        self.assertTrue(res.reports)
+        self.assertIn("kernel tainted 128 (D)", res.problems)
+
+    def test_a_failure_without_a_crash_is_a_failure(self):
+        res = self.check(self.without_crash())
+        self.assertEqual(test(res, self.NAME).status, "fail")
+        self.assertIn("no /Unable to handle", test(res, self.NAME).reason)
+
+    def test_a_report_after_the_test_is_not_excused(self):
+        text = read(self.LOG).replace(
+            "# kernel tainted: 128",
+            "[    0.900000] WARNING: CPU: 0 PID: 1 at kernel/exit.c:1\n"
+            "# kernel tainted: 128")
+        res = self.check(text)
+        self.assertEqual(test(res, self.NAME).status, "xfail")
+        self.assertFalse(res.ok)
+        self.assertEqual(res.reports, ["[    0.900000] WARNING: CPU: 0 PID: "
+                                       "1 at kernel/exit.c:1"])
+
+    def test_a_pass_is_unexpected(self):
+        res = self.check(self.without_crash().replace(
+            "not ok 1 tests/ea_fix_nested_serror # killed by signal 11",
+            "ok 1 tests/ea_fix_nested_serror"))
+        self.assertEqual(test(res, self.NAME).status, "xpass")
+        self.assertFalse(res.ok)
+
+    def test_it_boots_alone_where_it_crashes(self):
+        nested = targets.TARGETS["nested"]
+        crash, other = ALL[self.NAME], ALL["arm64/external_aborts"]
+        self.assertEqual(runner.must_boot_alone([crash, other], nested,
+                                                "upstream"), self.NAME)
+        self.assertIsNone(runner.must_boot_alone([crash], nested, "upstream"))
+        self.assertIsNone(runner.must_boot_alone([crash, other], nested,
+                                                 "test"))
+        for suite, names, kernel_name in suites.PLAN:
+            for name in names:
+                self.assertIsNone(runner.must_boot_alone(
+                    suites.SUITES[suite], targets.TARGETS[name],
+                    kernel_name), f"{suite} on {name}")
 
 
 class Data(unittest.TestCase):
