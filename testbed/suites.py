@@ -207,6 +207,12 @@ FIXES = [replace(t, kind="series") for t in [
                  "entry: the guest takes it at the access, and makes the "
                  "access again", r"SError taken at \w+, not after the "
                  r"access \(\w+\)"),)),
+    Test("tests/ea_fix_mmio_reset",
+         why="a vCPU reset discards an MMIO access not completed",
+         xfail=((UNPATCHED, "7.3.4 completes the stale access on the reset "
+                 "vCPU: the load's data in x0, an instruction skipped",
+                 r"x0 is \w+, not \w+: a load from before the reset "
+                 r"completed into it"),)),
 ]]
 
 # The fixes' cases that need a nested guest (a guest hypervisor at vEL2 and

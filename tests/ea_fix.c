@@ -15,6 +15,7 @@
  *                     own DFSR layout, also through KVM_GET_VCPU_EVENTS
  *   aarch32_unmasked  an AArch32 EL1 with SErrors unmasked takes one
  *   mmio              an MMIO access answered with an SError completes once
+ *   mmio_reset        a reset discards an MMIO access not completed
  *   nested_serror     an SError answering a nested guest's MMIO exit, routed
  *                     to its guest hypervisor (HCR_EL2.AMO), is taken there
  *   nested_sea        the same with an SEA (HCR_EL2.TEA)
@@ -42,6 +43,8 @@ int main(void)
 #endif
 #elif defined(EA_FIX_mmio)
 	test_serror_mmio();
+#elif defined(EA_FIX_mmio_reset)
+	test_mmio_reset();
 #elif defined(EA_FIX_nested_serror) || defined(EA_FIX_nested_sea)
 	TEST_REQUIRE(test_supports_el2());
 #if defined(EA_FIX_nested_serror)
