@@ -43,6 +43,11 @@ TAINT_FLAGS = "PFSRMBUDAWCIOELKXTN"
 # was expected to make one and did.
 TAINT_DIE = 1 << TAINT_FLAGS.index("D")
 DONE = "# testbed: done"
+# A known failure is a test that exits with its assertion failure (the
+# selftests' banner, then the message), never one that timed out or was
+# killed (init.c's result lines).
+BANNER = "==== Test Assertion Failure ===="
+EXITED = re.compile(r"^exit code \d+$")
 # Lines of a test's output (passed through by /init with "# ") worth
 # showing under the table: figures, and the sub-cases it skipped.
 FIGURE = re.compile(r"^# # (?P<text>.*(?:per second|ratio|round trip).*)$")
@@ -210,10 +215,12 @@ def parse(target, text, expected, timed_out=False, xfail=None, skipped=None,
         elif status == "fail" and name in xfail:
             why, how = (xfail[name] if isinstance(xfail[name], tuple)
                         else (xfail[name], None))
-            if how and not any(re.search(how, x)
-                               for x in output.get(name, [])):
+            block = _assertion(output.get(name, []))
+            if not EXITED.match(reason):
+                reason = f"fails, but not as expected (not an exit): {reason}"
+            elif how and not any(re.search(how, x) for x in block):
                 reason = (f"fails, but not as expected (no /{how}/ in its "
-                          f"output): {reason}")
+                          f"assertion failure): {reason}")
             else:
                 status, reason = "xfail", f"{why} ({reason})"
         elif status == "pass" and name in xfail:
@@ -242,6 +249,14 @@ def parse(target, text, expected, timed_out=False, xfail=None, skipped=None,
         res.problems.append("kmemleak is on, and did not scan after the "
                             "tests")
     return res
+
+
+def _assertion(output):
+    """The lines of @output (a test's own) from its last assertion
+    failure's banner on, or none: where an expected failure's message
+    must be."""
+    starts = [i for i, line in enumerate(output) if line.strip() == BANNER]
+    return output[starts[-1]:] if starts else []
 
 
 def _crash(status, reason, expected, console, reports):

@@ -170,7 +170,7 @@ UPSTREAM = [replace(t, kind="upstream") for t in [
 SERIES = [replace(t, kind="series") for t in [
     Test("arm64/serror_to_user",
          why="KVM_EXIT_ARM_SERROR with real SErrors from the error injector",
-         may_skip=(Skip(r"Requirement not met: "
+         may_skip=(Skip(r"^- Requirement not met: "
                         r"kvm_has_cap\(KVM_CAP_ARM_SERROR_TO_USER\)$",
                         "kernel=upstream",
                         why="the unpatched base has no such capability",

@@ -367,6 +367,32 @@ class EachKindFails(unittest.TestCase):
         self.assertEqual(test(res, name).status, "xpass")
         self.assertFalse(res.ok)
 
+    def test_known_failure_is_an_assertion_failure(self):
+        # Only the exit of the assertion failure that prints the expected
+        # message counts: not a timeout or a kill, not the message
+        # printed elsewhere.
+        name = "tests/ea_fix_reset"
+        tests = TESTS[:2] + [name]
+        fail = read("vhe-fail.log").replace(
+            "tests/serror_storm", name).replace(
+            "# ok 1 storm\n", "# ==== Test Assertion Failure ====\n#   SError "
+            "still pending after KVM_ARM_VCPU_INIT\n")
+        self.assertEqual(test(verdict(fail, tests=tests, kernel="upstream"),
+                              name).status, "xfail")
+        for end in ("TIMEOUT after 120 s", "killed by signal 9"):
+            res = verdict(fail.replace("exit code 254", end), tests=tests,
+                          kernel="upstream")
+            self.assertEqual(test(res, name).status, "fail", end)
+            self.assertIn("not an exit", test(res, name).reason)
+        outside = fail.replace(
+            "# ==== Test Assertion Failure ====\n#   SError still pending "
+            "after KVM_ARM_VCPU_INIT\n", "#   SError still pending after "
+            "KVM_ARM_VCPU_INIT\n# ==== Test Assertion Failure ====\n#   "
+            "something else\n")
+        res = verdict(outside, tests=tests, kernel="upstream")
+        self.assertEqual(test(res, name).status, "fail")
+        self.assertIn("assertion failure", test(res, name).reason)
+
     def test_every_fix_has_a_known_failure(self):
         for t in suites.FIXES:
             self.assertTrue(t.xfail_reason(targets.TARGETS["vhe"],
@@ -491,6 +517,14 @@ class Data(unittest.TestCase):
             for s in t.may_skip:
                 re.compile(s.pattern)
                 self.assertTrue(s.why, f"{t.binary}: {s.pattern}: no why")
+
+    def test_skip_patterns_are_anchored(self):
+        # A pattern matches a whole skip line, never a part of one.
+        for t in ALL.values():
+            for s in t.may_skip:
+                self.assertTrue(s.pattern.startswith("^") and
+                                s.pattern.endswith("$"),
+                                f"{t.binary}: {s.pattern}")
 
 
 if __name__ == "__main__":
