@@ -137,8 +137,8 @@ def parse(target, text, expected, timed_out=False, xfail=None, skipped=None,
 
     found, seconds, current, tainted = {}, {}, None, False
     output = {}                 # a test's own lines, by test
-    console = {}                # the kernel's lines while it ran, by test
-    crashed = {}                # the reports of a test known to crash it
+    console = {}                # the kernel's lines while a test known
+                                # to crash it ran, by test
     taint = 0
     # /init's closing lines count only after the last test's result: a
     # test's output, passed through with "# ", could print the same.
@@ -185,10 +185,9 @@ def parse(target, text, expected, timed_out=False, xfail=None, skipped=None,
         if line.startswith("# "):
             continue            # a test's own output, passed through by /init
         if current in oops:
-            console.setdefault(current, []).append(line)
+            console.setdefault(current, []).append(line.strip())
             if REPORTS.search(line):
-                crashed.setdefault(current, []).append(line.strip())
-                continue
+                continue        # judged with the test: its crash, or not
         if REPORTS.search(line):
             res.reports.append(line.strip())
         elif MEMORY_ERRORS.search(line) and current not in memory_errors:
@@ -208,10 +207,11 @@ def parse(target, text, expected, timed_out=False, xfail=None, skipped=None,
                                              may_skip_whole.get(name, [])):
             status, reason = "fail", f"skipped where it must run: {reason}"
         elif name in oops:
+            crash = [x for x in console.get(name, []) if REPORTS.search(x)]
             status, reason = _crash(status, reason, oops[name],
-                                    console.get(name, []), crashed.get(name))
+                                    console.get(name, []), crash)
             if status != "xfail":
-                res.reports += crashed.get(name, [])
+                res.reports += crash
         elif status == "fail" and name in xfail:
             why, how = (xfail[name] if isinstance(xfail[name], tuple)
                         else (xfail[name], None))

@@ -230,6 +230,9 @@ NV_FIXES = [Test(f"tests/ea_fix_nested_{event}", kind="series",
             for event, name, route in (("serror", "SError", "HCR_EL2.AMO"),
                                        ("sea", "SEA", "HCR_EL2.TEA"))]
 
+# A suite of each of them alone: nv_fix_serror, nv_fix_sea.
+NV_ALONE = {"nv_fix_" + t.binary.rsplit("_", 1)[1]: [t] for t in NV_FIXES}
+
 # The project's deeper verification (tests/), outside the series.
 PROJECT = [replace(t, kind="project") for t in [
     Test("tests/serror_base",
@@ -327,10 +330,9 @@ SUITES = {
              for t in UPSTREAM if t.binary == "arm64/sea_to_user"],
     "apei": APEI,
     # The fixes' nested cases: together with the series, each alone where it
-    # crashes the unpatched base.
+    # crashes the unpatched base (NV_ALONE).
     "nv_fixes": NV_FIXES,
-    "nv_fix_serror": NV_FIXES[:1],
-    "nv_fix_sea": NV_FIXES[1:],
+    **NV_ALONE,
 }
 
 # What `tb test` runs: (suite, targets, kernel). The whole suite on the test
@@ -354,6 +356,5 @@ PLAN = [
     ("einj", ["acpi"], "upstream"),
     ("nv_fixes", ["nested"], "test"),
     ("nv_fixes", ["nested"], "debug"),
-    ("nv_fix_serror", ["nested"], "upstream"),
-    ("nv_fix_sea", ["nested"], "upstream"),
+    *[(name, ["nested"], "upstream") for name in NV_ALONE],
 ]
