@@ -69,8 +69,8 @@ SERIES_LIST = [
     # patch for it goes on 7.3 first, so that pKVM runs pass, and is not
     # sent (its commit message says so).
     Series("prerequisite", mailed=False),
-    Series("fixes", version=4),
-    Series("serror-exit", version=3),
+    Series("fixes", version=5),
+    Series("serror-exit", version=4),
 ]
 FEATURE = SERIES_LIST[-1].name
 
