@@ -38,6 +38,10 @@ HOT_SYMBOLS = [
     ("nVHE", "__kvm_nvhe___guest_exit"),
     # pKVM's host-side entry to the above, which syncs the vCPU state.
     ("pKVM", "__kvm_nvhe_handle___kvm_vcpu_run"),
+    # The host's handling of every exit, before and after preemption is
+    # enabled: the series adds a flag test to handle_exit()'s common path.
+    ("host", "handle_exit_early"),
+    ("host", "handle_exit"),
 ]
 
 

@@ -30,6 +30,14 @@ EXPECTED = ("Missing Signed-off-by", "Unknown commit id")
 MAINTAINERS_WARNING = "does MAINTAINERS need updating"
 
 
+def _is_uapi_bit_macro(patch, finding):
+    """BIT_MACRO in an arch's uapi header: checkpatch means to skip uapi
+    ("it is not exported to uapi", where BIT() does not exist), but only
+    matches include/uapi/, not arch/*/include/uapi/."""
+    return ("CHECK:BIT_MACRO" in finding and
+            "/include/uapi/" in _patch_file(patch, finding))
+
+
 def _is_trace_event_layout(patch, finding):
     """PARENTHESIS_ALIGNMENT on a TP_PROTO line that follows TRACE_EVENT(."""
     m = re.search(r"\.patch:(\d+): CHECK:PARENTHESIS_ALIGNMENT", finding)
@@ -51,8 +59,25 @@ def _has_maintainer(path):
                for line in res.stdout.splitlines())
 
 
+def _authors(patches):
+    """Every patch is from the series' placeholder author: a commit made
+    with the machine's git identity would put an invented person on the
+    list (tree.SERIES_AUTHOR)."""
+    want = (f"From: {tree.SERIES_AUTHOR['GIT_COMMITTER_NAME']} "
+            f"<{tree.SERIES_AUTHOR['GIT_COMMITTER_EMAIL']}>")
+    wrong = []
+    for patch in patches:
+        with open(patch, errors="replace") as f:
+            head = f.read().partition("\n\n")[0]
+        if not re.search(rf"^{re.escape(want)}$", head, re.M):
+            wrong.append(os.path.basename(patch))
+    if wrong:
+        raise Failure(f"not from the placeholder author: {', '.join(wrong)}")
+
+
 def checkpatch():
     patches = tree.series_patches()
+    _authors(patches)
     problems = 0
     with Stage("lint", f"checkpatch.pl --strict on {len(patches)} patches"):
         for patch in patches:
@@ -66,6 +91,9 @@ def checkpatch():
                     continue
                 if any(e in line for e in EXPECTED):
                     log("lint", f"{name}: expected: {line.split(': ', 1)[-1]}")
+                elif _is_uapi_bit_macro(patch, line):
+                    log("lint", f"{name}: expected: (1ULL << n) in a uapi "
+                        "header, where BIT_ULL() does not exist")
                 elif _is_trace_event_layout(patch, line):
                     log("lint", f"{name}: expected: TRACE_EVENT layout "
                         "(TP_PROTO alignment)")
