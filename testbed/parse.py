@@ -29,6 +29,11 @@ REPORTS = re.compile(
 # A failure but while a test that makes them on purpose runs
 # (suites.Test.memory_errors).
 MEMORY_ERRORS = re.compile(r"\[Hardware Error\]|Memory failure: ")
+# A kernel line glued to a test's output line (the kernel and /init share
+# the console, and a printk can land before the test's newline): the
+# kernel's timestamp inside a "# " line. The vmm driver's relayed guest
+# console ("# guest: [ ... ]") is the guest's kernel, not this one.
+GLUED = re.compile(r"(?<!guest: )\[\s*\d+\.\d{6}\] (?P<rest>.*)$")
 # /init's own lines, not a test's: read before test output is passed over.
 TAINT = re.compile(r"^# kernel tainted: (?P<value>\S+)$")
 # What kmemleak found once the tests were done (init.c, kmemleak_report()):
@@ -58,6 +63,24 @@ FIGURE = re.compile(r"^# # (?P<text>.*(?:per second|ratio|round trip).*)$")
 # result line.
 SUBSKIP = re.compile(r"^# (?:# )?(?P<text>(?:Skipping|SKIP\b|.*# SKIP |"
                      r".*, skipping tests?$).*)$")
+
+
+# The message a test skipped with, whole: kselftest's "1..0 # SKIP why" (or
+# "ok N # SKIP why" as it ends), the selftests' print_skip() ("why, skipping
+# test"). /init's result line carries the last line that said "skip",
+# which can be another.
+WHOLE_SKIP = re.compile(r"^(?:1\.\.0|ok \d+) # SKIP (?P<why>.*)$|"
+                        r"^(?P<printed>.*, skipping tests?)$")
+
+
+def _skip_reason(output, reason):
+    """Why a test skipped as a whole: the last of its own lines (@output)
+    that is a skip's exit message, else /init's @reason."""
+    for line in reversed(output):
+        m = WHOLE_SKIP.match(line)
+        if m:
+            return m.group("why") or m.group("printed")
+    return reason
 
 
 @dataclass
@@ -183,7 +206,12 @@ def parse(target, text, expected, timed_out=False, xfail=None, skipped=None,
         if m and current:
             res.skips.append(f"{current}: {m.group('text').strip()}")
         if line.startswith("# "):
-            continue            # a test's own output, passed through by /init
+            # A test's own output, passed through by /init, unless a kernel
+            # line is glued to it.
+            m = GLUED.search(line[2:])
+            if not m:
+                continue
+            line = m.group(0)
         if current in oops:
             console.setdefault(current, []).append(line.strip())
             if REPORTS.search(line):
@@ -199,6 +227,8 @@ def parse(target, text, expected, timed_out=False, xfail=None, skipped=None,
                                         kind=kinds.get(name, "")))
             continue
         status, reason = found.get(name, ("missing", "no TAP result"))
+        if status == "skip":
+            reason = _skip_reason(output.get(name, []), reason)
         allowed = may_skip.get(name, [])
         refused = [text for test, _, text in
                    (line.partition(": ") for line in res.skips)

@@ -148,6 +148,36 @@ class EachKindFails(unittest.TestCase):
                 self.assertFails(res, kind)
                 self.assertTrue(res.reports, kind)
 
+    def test_report_glued_to_a_test_line(self):
+        # Hand-made from vhe-pass.log: the kernel's WARNING printed before
+        # the test's newline, on the same console line.
+        glued = ("[    3.000000] WARNING: CPU: 1 PID: 77 at "
+                 "arch/arm64/kvm/handle_exit.c:99 kvm_handle_guest_serror")
+        text = read("vhe-pass.log").replace(
+            "# # to user: 1.00 s, 5000 SErrors handled per second",
+            "# # to user: 1.00 s, 5000 SErrors handled per second" + glued)
+        res = verdict(text)
+        self.assertFails(res, "a kernel WARNING glued to a test's line")
+        self.assertEqual(res.reports, [glued])
+
+    def test_relayed_guest_console_is_not_this_kernel(self):
+        # The vmm driver relays its guest's console as "# guest: ": that
+        # guest's panic is the test's subject, not a report of the host.
+        text = read("vhe-pass.log").replace(
+            "# # to user: 1.00 s, 5000 SErrors handled per second",
+            "# # to user: 1.00 s, 5000 SErrors handled per second\n"
+            "# # guest: [    1.234567] Kernel panic - not syncing: "
+            "Asynchronous SError Interrupt")
+        self.assertTrue(verdict(text).ok)
+
+    def test_taint_without_a_report_in_the_log(self):
+        # The W taint of a WARNING the log lost (printed before the
+        # console came up, or dropped): the taint alone fails the run.
+        res = parse_log("vhe-tainted.log")
+        self.assertFails(res, "the kernel is tainted W")
+        self.assertEqual(res.reports, [])
+        self.assertIn("kernel tainted 512 (W)", res.problems)
+
     def test_panic(self):
         res = parse_log("vhe-panic.log", timed_out=True)
         self.assertFails(res, "the kernel panicked")
@@ -258,6 +288,23 @@ class EachKindFails(unittest.TestCase):
         self.assertTrue(verdict(text, tests=tests, kernel="upstream").ok)
         for kernel in ("test", "debug"):
             self.assertFalse(verdict(text, tests=tests, kernel=kernel).ok)
+
+    def test_whole_skip_reason_is_the_skip_message(self):
+        # Hand-made from vhe-pass.log: sea_to_user says "skip" once more
+        # after its skip message, which /init's result line then carries.
+        # The reason is the message the test skipped with.
+        text = read("vhe-pass.log").replace(
+            "ok 2 arm64/sea_to_user # SKIP EINJ table not available in "
+            "firmware",
+            "# # cleanup: nothing to skip\n"
+            "ok 2 arm64/sea_to_user # SKIP # cleanup: nothing to skip")
+        text = text.replace("# # SKIP EINJ table not available in firmware",
+                            "# 1..0 # SKIP EINJ table not available in "
+                            "firmware")
+        res = verdict(text)
+        t = test(res, "arm64/sea_to_user")
+        self.assertEqual((t.status, t.reason),
+                         ("skip", "EINJ table not available in firmware"))
 
     def test_skip_allowed_elsewhere_only(self):
         # sea_to_user may skip for want of EINJ; for another reason, not.
