@@ -265,14 +265,21 @@ def parse(target, text, expected, timed_out=False, xfail=None, skipped=None,
                                     seconds.get(name, 0.0),
                                     kinds.get(name, "")))
     allowed = target.taint_ok
-    if any(t.status == "xfail" and t.name in oops for t in res.tests):
+    crashed = [t for t in res.tests if t.status == "xfail" and t.name in oops]
+    if crashed:
         allowed |= TAINT_DIE
+    # An expected panic ends the boot: /init cannot finish, nor say the
+    # taint. Only the last test can have panicked (the others would be
+    # missing), and it boots alone (runner.must_boot_alone()).
+    panicked = crashed and any("Kernel panic" in x for x in
+                               console.get(crashed[-1].name, []))
     if taint & ~allowed:
         res.problems.append(f"kernel tainted {taint} ({taint_flags(taint)})")
     if timed_out:
         res.problems.append("QEMU timed out")
     if not done:
-        res.problems.append("/init did not finish (no poweroff)")
+        if not panicked:
+            res.problems.append("/init did not finish (no poweroff)")
     elif not tainted:
         res.problems.append("no \"# kernel tainted:\" line from /init")
     if any(KMEMLEAK_ON in line for line in lines) and not scanned:
@@ -299,7 +306,9 @@ def _crash(status, reason, expected, console, reports):
     if status == "pass":
         return "xpass", ("passes although listed as crashing the kernel: "
                          "update testbed/suites.py")
-    if status != "fail" or not reports or missing:
+    # A crash that kills the test fails it; a panic ends the boot before
+    # its result line.
+    if status not in ("fail", "missing") or not reports or missing:
         what = (f"no /{missing[0]}/ on the console" if missing else
                 "no kernel report" if not reports else status)
         return "fail", f"expected to crash the kernel, but {what}: {reason}"

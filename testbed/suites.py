@@ -249,6 +249,24 @@ NV_FIXES = [Test(f"tests/ea_fix_nested_{event}", kind="series",
 # A suite of each of them alone: nv_fix_serror, nv_fix_sea.
 NV_ALONE = {"nv_fix_" + t.binary.rsplit("_", 1)[1]: [t] for t in NV_FIXES}
 
+# An uncontainable (UC) or uncategorized guest SError panics the host, the
+# capability on or not: each alone (its boot ends there), on the series'
+# kernel and on the base. The panic prints the syndrome the CPU reported.
+PANICS = r"Kernel panic - not syncing: Asynchronous SError Interrupt"
+UC_PANIC = {
+    f"panic_{name}": [Test("tests/serror_uc", args, kind="project",
+                           requires=frozenset({"ras"}),
+                           why=f"a guest SError with {what} panics the host",
+                           crashes=(("", "KVM panics the host on an "
+                                     "uncontainable SError",
+                                     (rf"SError Interrupt on CPU\d+, code "
+                                      rf"0x00000000be0000{code} -- SError",
+                                      PANICS)),))]
+    for name, args, what, code in (("uc", (), "AET = UC", "11"),
+                                   ("uncategorized", ("-u",),
+                                    "ISS = 0 (uncategorized: no DFSC)",
+                                    "00"))}
+
 # The project's deeper verification (tests/), outside the series.
 PROJECT = [replace(t, kind="project") for t in [
     Test("tests/serror_base",
@@ -355,6 +373,7 @@ SUITES = {
     # crashes the unpatched base (NV_ALONE).
     "nv_fixes": NV_FIXES,
     **NV_ALONE,
+    **UC_PANIC,
 }
 
 # What `tb test` runs: (suite, targets, kernel). The whole suite on the test
@@ -379,4 +398,6 @@ PLAN = [
     ("nv_fixes", ["nested"], "test"),
     ("nv_fixes", ["nested"], "debug"),
     *[(name, ["nested"], "upstream") for name in NV_ALONE],
+    *[(name, ["vhe"], kernel) for name in UC_PANIC
+      for kernel in ("test", "upstream")],
 ]

@@ -538,6 +538,46 @@ class KnownCrash(unittest.TestCase):
                     kernel_name), f"{suite} on {name}")
 
 
+class ExpectedPanic(unittest.TestCase):
+    """An uncontainable guest SError: the host's panic is the expected
+    failure, and it ends the boot, so /init neither finishes nor says the
+    taint. vhe-uc-panic.log is a real console log of that run (the test
+    kernel on vhe), cut to the lines the target must show and the run."""
+
+    NAME = "tests/serror_uc"
+    ALL[NAME] = suites.UC_PANIC["panic_uc"][0]
+
+    def check(self, text):
+        return verdict(text, "vhe", [self.NAME], "test")
+
+    def test_the_panic_is_the_expected_failure(self):
+        res = self.check(read("vhe-uc-panic.log"))
+        self.assertTrue(res.ok, res)
+        self.assertEqual(test(res, self.NAME).status, "xfail")
+
+    def test_another_syndrome_is_a_failure(self):
+        text = read("vhe-uc-panic.log").replace("code 0x00000000be000011",
+                                                "code 0x00000000be000c11")
+        self.assertFalse(self.check(text).ok)
+
+    def test_surviving_is_a_failure(self):
+        lines = [line for line in read("vhe-uc-panic.log").splitlines()
+                 if not line.startswith("[    1.")]
+        text = "\n".join(lines + [
+            "not ok 1 tests/serror_uc # exit code 254",
+            "# kernel tainted: 0", "# testbed: done"])
+        res = self.check(text)
+        self.assertFalse(res.ok)
+        self.assertEqual(test(res, self.NAME).status, "fail")
+
+    def test_a_panic_elsewhere_is_not_excused(self):
+        text = read("vhe-uc-panic.log").replace("tests/serror_uc",
+                                                "tests/serror_base")
+        res = verdict(text, "vhe", ["tests/serror_base"], "test")
+        self.assertFalse(res.ok)
+        self.assertIn("/init did not finish (no poweroff)", res.problems)
+
+
 class Data(unittest.TestCase):
     def test_where_words_are_known(self):
         features = set().union(*(t.features

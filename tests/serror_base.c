@@ -222,6 +222,14 @@ static void test_sea(bool to_user)
 				guest_sea_handler);
 	if (to_user)
 		vm_enable_cap(vm, KVM_CAP_ARM_SEA_TO_USER, 0);
+	/*
+	 * With the series, also ask for guest SErrors: an SEA that KVM turns
+	 * into a virtual SError was never an SError, and is not reported as
+	 * one (api.rst): the guest takes KVM's, with no KVM_EXIT_ARM_SERROR.
+	 */
+	if (kvm_has_cap(KVM_CAP_ARM_SERROR_TO_USER))
+		vm_enable_cap(vm, KVM_CAP_ARM_SERROR_TO_USER,
+			      KVM_ARM_SERROR_TO_USER_EXIT);
 	error_injector_map(inj, vm, 1);
 
 	/* With FEAT_RAS and without SEA_TO_USER: KVM's vSError. */

@@ -34,6 +34,7 @@
 
 static struct error_injector *inj;
 static bool host_has_ras;
+static bool guest_at_el2;	/* the selftests run guests at vEL2 here */
 
 /* Set by the host before each run */
 static u64 guest_iss;
@@ -244,7 +245,7 @@ static void test_pending(enum exit_kind kind, u64 iss, u64 exit_iss, bool pend)
 	struct kvm_vcpu *vcpu;
 	struct kvm_vm *vm = vm_create_serror(&vcpu, guest_pending,
 					     KVM_ARM_SERROR_TO_USER_EXIT);
-	u64 mmio_exits, taken;
+	u64 mmio_exits, hvc_exits, taken;
 
 	guest_iss = iss;
 	guest_resume = false;
@@ -261,6 +262,7 @@ static void test_pending(enum exit_kind kind, u64 iss, u64 exit_iss, bool pend)
 	taken = vcpu_answer(vcpu, esr, pend);
 
 	mmio_exits = vcpu_get_stat(vcpu, mmio_exit_user);
+	hvc_exits = vcpu_get_stat(vcpu, hvc_exit_stat);
 	if (kind == EXIT_MMIO)
 		vcpu_run_expect_mmio(vcpu);
 	if (kind == EXIT_IRQ) {
@@ -271,7 +273,62 @@ static void test_pending(enum exit_kind kind, u64 iss, u64 exit_iss, bool pend)
 	/* The MMIO exit once more, and GUEST_DONE()'s (a ucall is one too) */
 	TEST_ASSERT_EQ(vcpu_get_stat(vcpu, mmio_exit_user) - mmio_exits,
 		       (kind == EXIT_MMIO) + 1);
+	/*
+	 * The HVC once more, handled by KVM then and not before: hvc_exit_stat
+	 * counts HVCs KVM handled (at vEL2 the guest calls with SMC, which it
+	 * does not count).
+	 */
+	if (kind == EXIT_HVC && !guest_at_el2)
+		TEST_ASSERT_EQ(vcpu_get_stat(vcpu, hvc_exit_stat) - hvc_exits, 1);
 	vcpu_expect_guest_serror(vm, taken);
+	kvm_vm_free(vm);
+}
+
+static void guest_toggled(void)
+{
+	GUEST_SYNC(0);
+	guest_raise_serror(ERRINJ_SERROR, guest_iss);
+	guest_take_pending();
+	GUEST_SYNC(1);
+	guest_raise_serror(ERRINJ_SERROR, guest_iss);
+	guest_take_pending();
+	GUEST_DONE();
+}
+
+/*
+ * The capability turned on while the vCPU runs takes effect at the next
+ * SError (an exit, nothing injected), and turned off again, at the one
+ * after (KVM's reflection).
+ */
+static void test_toggled(void)
+{
+	u64 uer = RAS_ISS(ESR_ELx_AET_UER);
+	u64 esr = SERROR_ESR(host_has_ras ? uer : ESR_ELx_IDS);
+	struct kvm_vcpu *vcpu;
+	struct kvm_vm *vm = vm_create_serror(&vcpu, guest_toggled, 0);
+	struct ucall uc;
+
+	guest_iss = uer;
+	sync_global_to_guest(vm, guest_iss);
+
+	vcpu_run(vcpu);
+	TEST_ASSERT_EQ(get_ucall(vcpu, &uc), UCALL_SYNC);
+	TEST_ASSERT_EQ(uc.args[1], 0);
+	vm_enable_cap(vm, KVM_CAP_ARM_SERROR_TO_USER, KVM_ARM_SERROR_TO_USER_EXIT);
+	error_injector_vcpu_run(inj, vcpu);
+	vcpu_expect_serror_exit(vcpu, esr, 0);
+
+	vcpu_run(vcpu);
+	if (get_ucall(vcpu, &uc) == UCALL_ABORT)
+		REPORT_GUEST_ASSERT(uc);
+	TEST_ASSERT_EQ(uc.cmd, UCALL_SYNC);
+	TEST_ASSERT_EQ(uc.args[1], 1);
+	vm_enable_cap(vm, KVM_CAP_ARM_SERROR_TO_USER, 0);
+	error_injector_vcpu_run(inj, vcpu);
+	if (get_ucall(vcpu, &uc) == UCALL_ABORT)
+		REPORT_GUEST_ASSERT(uc);
+	TEST_ASSERT_EQ(uc.cmd, UCALL_DONE);
+	vcpu_expect_guest_serror(vm, SERROR_ESR(ESR_ELx_IDS));
 	kvm_vm_free(vm);
 }
 
@@ -567,6 +624,7 @@ int main(void)
 	if (!inj)
 		ksft_exit_skip("%s\n", why);
 	host_has_ras = kvm_has_cap(KVM_CAP_ARM_INJECT_SERROR_ESR);
+	guest_at_el2 = vm_has_el2();
 	if (!inj->guest_reachable)
 		pr_info("A guest cannot reach the device: the host arms it for the vCPU's PE\n");
 
@@ -602,9 +660,10 @@ int main(void)
 
 	test_reflected(0, false);
 	test_reflected(KVM_ARM_SERROR_TO_USER_EXIT, true);
+	test_toggled();
 	ksft_test_result_pass("without the capability, or turned off: reflected\n");
 
-	if (!vm_has_el2()) {
+	if (!guest_at_el2) {
 		ksft_test_result_skip("nested guest: the VM has no EL2\n");
 	} else {
 		test_nested(true, true, true);
@@ -616,7 +675,7 @@ int main(void)
 		ksft_test_result_pass("nested guest: FLAG_NESTED, routed by L1's HCR_EL2.AMO\n");
 	}
 
-	if (!vm_has_el2()) {
+	if (!guest_at_el2) {
 		ksft_test_result_skip("AArch32 EL0 under NV: the VM has no EL2\n");
 	} else {
 		test_bad_aarch32();

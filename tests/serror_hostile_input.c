@@ -312,6 +312,10 @@ static const struct events_case events_cases[] = {
 	/* kvm_arch_vcpu_ioctl(): copy_from_user(). */
 	{ "NULL events pointer", RAN, .null_ptr = true, .err = EFAULT },
 	/* api.rst: serror_has_esr and serror_esr ignored without serror_pending. */
+	/* Without serror_has_esr, serror_esr is ignored: KVM's syndrome. */
+	{ "serror_esr without serror_has_esr: ignored", RAN,
+	  { .exception = { .serror_pending = 1,
+			   .serror_esr = BIT(63) | SERROR_ISS_UER } }, .err = 0 },
 	{ "serror_has_esr without serror_pending: ignored", RAN,
 	  { .exception.serror_has_esr = 1 }, .err = 0 },
 	{ "serror_esr bit 63 without serror_pending: ignored", RAN,
@@ -349,7 +353,9 @@ static void test_events(const void *arg)
 {
 	const struct events_case *c = arg;
 	struct kvm_vcpu_events events = c->events;
-	u64 esr = SERROR_ESR(events.exception.serror_esr);
+	/* The syndrome pended: the caller's, or without one KVM's */
+	u64 iss = events.exception.serror_has_esr ? events.exception.serror_esr :
+						     ESR_ELx_IDS;
 	struct serror_vcpu_state before, after;
 	bool pend = events_pend(c);
 	struct kvm_vcpu *vcpu;
@@ -365,13 +371,14 @@ static void test_events(const void *arg)
 	state_get(vcpu, &after);
 	if (pend) {
 		before.events.exception.serror_pending = 1;
-		before.events.exception.serror_esr = events.exception.serror_esr;
+		/* KVM_GET_VCPU_EVENTS reports a syndrome only with RAS */
+		before.events.exception.serror_esr = host_has_ras ? iss : 0;
 	}
 	serror_state_expect_equal(&before, &after, "KVM_SET_VCPU_EVENTS");
 
 	if (c->setup == NEVER_RAN)
 		vcpu_run_expect(vcpu, UCALL_SYNC);
-	guest_runs_to_end(vm, vcpu, pend, esr);
+	guest_runs_to_end(vm, vcpu, pend, SERROR_ESR(iss));
 	kvm_vm_free(vm);
 }
 
