@@ -68,6 +68,18 @@ static void guest_code(void)
 	GUEST_DONE();
 }
 
+/* A VM whose guest counts the SErrors it takes, and reaches the device. */
+static struct kvm_vm *vm_create_serror(struct kvm_vcpu **vcpu, void *guest_code)
+{
+	struct kvm_vm *vm = vm_create_with_one_vcpu(vcpu, guest_code);
+
+	vm_init_descriptor_tables(vm);
+	vcpu_init_descriptor_tables(*vcpu);
+	vm_install_exception_handler(vm, VECTOR_ERROR_CURRENT, guest_serror_handler);
+	error_injector_map(inj, vm, 1);
+	return vm;
+}
+
 static void test_serror(u64 mode, u64 iss)
 {
 	bool ras = host_has_ras && !(iss & ESR_ELx_IDS);
@@ -80,11 +92,7 @@ static void test_serror(u64 mode, u64 iss)
 	struct ucall uc;
 	u64 count;
 
-	vm = vm_create_with_one_vcpu(&vcpu, guest_code);
-	vm_init_descriptor_tables(vm);
-	vcpu_init_descriptor_tables(vcpu);
-	vm_install_exception_handler(vm, VECTOR_ERROR_CURRENT, guest_serror_handler);
-	error_injector_map(inj, vm, 1);
+	vm = vm_create_serror(&vcpu, guest_code);
 
 	guest_mode = mode;
 	guest_iss = iss;
@@ -156,11 +164,7 @@ static void test_pair(u64 iss, u64 pending_iss)
 	struct ucall uc;
 	u64 count;
 
-	vm = vm_create_with_one_vcpu(&vcpu, guest_pair_code);
-	vm_init_descriptor_tables(vm);
-	vcpu_init_descriptor_tables(vcpu);
-	vm_install_exception_handler(vm, VECTOR_ERROR_CURRENT, guest_serror_handler);
-	error_injector_map(inj, vm, 1);
+	vm = vm_create_serror(&vcpu, guest_pair_code);
 
 	guest_iss = iss;
 	guest_pending_iss = pending_iss;

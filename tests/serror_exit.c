@@ -203,6 +203,28 @@ static void vcpu_expect_guest_serror(struct kvm_vm *vm, u64 esr)
 }
 
 /*
+ * Run the vCPU into its SError: where it exits (@exits), check the exit's
+ * syndrome, answer it (@pend) and run the guest to its end; otherwise the
+ * guest ends on its own. Returns the syndrome the guest must have taken,
+ * or 0.
+ */
+static u64 vcpu_run_serror(struct kvm_vcpu *vcpu, bool exits, u64 esr,
+			   bool pend)
+{
+	u64 taken = 0;
+
+	error_injector_vcpu_run(inj, vcpu);
+	if (exits) {
+		vcpu_expect_serror_exit(vcpu, esr, 0);
+		taken = vcpu_answer(vcpu, esr, pend);
+		vcpu_run_expect_done(vcpu);
+	} else {
+		TEST_ASSERT_EQ(get_ucall(vcpu, NULL), UCALL_DONE);
+	}
+	return taken;
+}
+
+/*
  * An SError taken from the guest with syndrome @iss: userspace gets it with
  * the architected fields only if KVM would reflect it (@to_user), and the
  * guest takes what userspace pends (@pend), or nothing. An SError KVM
@@ -215,19 +237,12 @@ static void test_taken(u64 iss, bool to_user, u64 exit_iss, bool pend)
 					     KVM_ARM_SERROR_TO_USER_EXIT);
 	u64 count = error_injector_read(inj, ERRINJ_COUNT);
 	u64 esr = SERROR_ESR(host_has_ras ? exit_iss : ESR_ELx_IDS);
-	u64 taken = 0;
+	u64 taken;
 
 	guest_iss = iss;
 	sync_global_to_guest(vm, guest_iss);
 
-	error_injector_vcpu_run(inj, vcpu);
-	if (to_user || !host_has_ras) {
-		vcpu_expect_serror_exit(vcpu, esr, 0);
-		taken = vcpu_answer(vcpu, esr, pend);
-		vcpu_run_expect_done(vcpu);
-	} else {
-		TEST_ASSERT_EQ(get_ucall(vcpu, NULL), UCALL_DONE);
-	}
+	taken = vcpu_run_serror(vcpu, to_user || !host_has_ras, esr, pend);
 	vcpu_expect_guest_serror(vm, taken);
 	TEST_ASSERT_EQ(error_injector_read(inj, ERRINJ_COUNT), count + 1);
 	kvm_vm_free(vm);
@@ -390,21 +405,14 @@ static void test_pair(u64 iss, u64 pending_iss, u64 exit_iss)
 					     KVM_ARM_SERROR_TO_USER_EXIT);
 	u64 count = error_injector_read(inj, ERRINJ_COUNT);
 	u64 esr = SERROR_ESR(host_has_ras ? exit_iss : ESR_ELx_IDS);
-	u64 taken = 0;
+	u64 taken;
 
 	guest_iss = iss;
 	guest_pending_iss = pending_iss;
 	sync_global_to_guest(vm, guest_iss);
 	sync_global_to_guest(vm, guest_pending_iss);
 
-	error_injector_vcpu_run(inj, vcpu);
-	if (exit_iss || !host_has_ras) {
-		vcpu_expect_serror_exit(vcpu, esr, 0);
-		taken = vcpu_answer(vcpu, esr, true);
-		vcpu_run_expect_done(vcpu);
-	} else {
-		TEST_ASSERT_EQ(get_ucall(vcpu, NULL), UCALL_DONE);
-	}
+	taken = vcpu_run_serror(vcpu, exit_iss || !host_has_ras, esr, true);
 	vcpu_expect_guest_serror(vm, taken);
 	TEST_ASSERT_EQ(error_injector_read(inj, ERRINJ_COUNT), count + 2);
 	kvm_vm_free(vm);
