@@ -33,12 +33,13 @@ QTEST_CASES = ("registers", "targets", "syndromes", "no-writer", "poison",
 # is, the cases that must pass there).
 _EL2 = ("serror_taken_now", "serror_to_el1", "serror_amo_to_el2",
         "invalid_syndromes", "no_tea_stays_at_el1", "in_guest",
-        "pe_reset_disarms")
+        "in_guest_later", "pe_reset_disarms")
 TCG_RUNS = (
     ("run-serror", "serror.out", "serror, EL2, -cpu max", _EL2 + (
         "serror_masked_then_deferred", "serror_routed_lower_stays_pending",
         "esb_takes_unmasked_serror", "serrors_combine", "tea_routes_to_el2",
-        "tea_at_walk", "at_entry", "at_guest_exit", "poison_consumed")),
+        "tea_at_walk", "at_entry", "at_guest_exit", "serror_later",
+        "poison_consumed")),
     ("run-serror-el3", "run-serror-el3.out", "serror, EL3, -cpu max",
      ("scr_ea_routes_to_el3", "tea_without_scr_ea", "nmea", "iesb_set",
       "iesb_clear")),

@@ -308,6 +308,18 @@ PROJECT = [replace(t, kind="project") for t in [
                         why="protected VMs need pKVM"),)),
     Test("tests/serror_round_trip", ("-n", "20"),
          why="the round trips' assertions, on a few (the figures: `tb bench`)"),
+    Test("tests/serror_late", timeout=300,
+         why="SErrors that the error injector holds back, landing in host, "
+             "hyp or guest context: a storm of CE and UEO (nothing reported, "
+             "injected or taken; each raised once), a UER after the guest ran "
+             "(one exit, or one reflection)",
+         may_skip=(Skip(r"^no FEAT_RAS: every SError is "
+                        r"uncategorized, fatal to the host$", "!ras",
+                        why="without FEAT_RAS a CE landing in the host would "
+                            "panic it", whole=True),
+                   Skip(r"^ok \d+ # SKIP [^:]*, capability on: no KVM_CAP_"
+                        r"ARM_SERROR_TO_USER$", "kernel=upstream",
+                        why="the unpatched base has no capability"))),
     Test("tests/serror_storm", ("-n", "20000"), timeout=600, shrink=True,
          why="20,000 SErrors from the error injector on 4 vCPUs, with the "
              "capability on, then off; KVM_SET_VCPU_EVENTS racing KVM_RUN "
@@ -351,7 +363,7 @@ VMM = [replace(t, kind="project") for t in [
 _SERROR = ["arm64/external_aborts", "arm64/serror_to_user", "tests/serror_exit",
            "tests/serror_base",
            "tests/serror_migration", "tests/serror_hostile_input",
-           "tests/serror_storm"]
+           "tests/serror_storm", "tests/serror_late"]
 
 SUITES = {
     # Everything, on the test kernel's VHE, nVHE and protected hosts.

@@ -206,18 +206,61 @@ void error_injector_map(struct error_injector *inj, struct kvm_vm *vm, u32 slot)
 	sync_global_to_guest(vm, guest_reaches_device);
 }
 
-void error_injector_arm(struct error_injector *inj, u64 mode, u64 iss)
+/* TARGET and DELAY are one register for all: use them before another thread. */
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void reg_write(struct error_injector *inj, u64 reg, u64 value)
 {
-	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	WRITE_ONCE(*(u64 *)(inj->hva + reg), value);
+}
+
+/* Pin the caller to the CPU it runs on, and make that PE TARGET; locked. */
+static void target_self(struct error_injector *inj)
+{
 	int cpu = sched_getcpu();
 
 	pin_self_to_cpu(cpu);
-
-	/* TARGET is one register for all: arm the mode before another thread. */
 	pthread_mutex_lock(&lock);
-	WRITE_ONCE(*(u64 *)(inj->hva + ERRINJ_TARGET), cpu_mpidr(cpu));
-	WRITE_ONCE(*(u64 *)(inj->hva + mode), iss);
+	reg_write(inj, ERRINJ_TARGET, cpu_mpidr(cpu));
+}
+
+void error_injector_arm(struct error_injector *inj, u64 mode, u64 iss)
+{
+	target_self(inj);
+	reg_write(inj, mode, iss);
 	pthread_mutex_unlock(&lock);
+}
+
+void error_injector_arm_late(struct error_injector *inj, u64 mode, u64 iss,
+			     u64 delay)
+{
+	target_self(inj);
+	reg_write(inj, ERRINJ_DELAY, delay);
+	reg_write(inj, mode, iss);
+	reg_write(inj, ERRINJ_DELAY, 0);
+	pthread_mutex_unlock(&lock);
+}
+
+bool error_injector_held_back(struct error_injector *inj)
+{
+	u64 armed;
+
+	target_self(inj);
+	armed = error_injector_read(inj, ERRINJ_ARMED);
+	pthread_mutex_unlock(&lock);
+	return armed & ERRINJ_ARMED_LATER;
+}
+
+bool error_injector_has_delay(struct error_injector *inj)
+{
+	bool has;
+
+	pthread_mutex_lock(&lock);
+	reg_write(inj, ERRINJ_DELAY, 1);
+	has = error_injector_read(inj, ERRINJ_DELAY) == 1;
+	reg_write(inj, ERRINJ_DELAY, 0);
+	pthread_mutex_unlock(&lock);
+	return has;
 }
 
 void error_injector_vcpu_run(struct error_injector *inj, struct kvm_vcpu *vcpu)

@@ -32,6 +32,16 @@
 /* WO: the same, at PE TARGET's next exit from a guest */
 #define ERRINJ_SERROR_AT_GUEST_EXIT	0x38
 #define ERRINJ_DISARM			0x40	/* WO: disarm what is armed */
+/* RO: what is armed for PE TARGET; LATER: an SError DELAY holds back */
+#define ERRINJ_ARMED			0x50
+#define ERRINJ_ARMED_LATER		BIT(3)
+/*
+ * RW: hold the SErrors of ERRINJ_SERROR and ERRINJ_SERROR_IN_GUEST back by
+ * this many ns, or with ERRINJ_DELAY_RANDOM by a random time up to it: they
+ * become pending wherever the PE then is (one held back per PE).
+ */
+#define ERRINJ_DELAY			0x70
+#define ERRINJ_DELAY_RANDOM		BIT_ULL(63)
 
 #define ERRINJ_ID_VALUE			0x53457272
 /* Where error_injector_map() puts the device in a guest (GPA == GVA). */
@@ -61,6 +71,20 @@ void error_injector_map(struct error_injector *inj, struct kvm_vm *vm, u32 slot)
  * must run on different PEs.
  */
 void error_injector_arm(struct error_injector *inj, u64 mode, u64 iss);
+
+/*
+ * error_injector_arm(), held back by @delay (ERRINJ_DELAY): for
+ * ERRINJ_SERROR, from the caller's write; for ERRINJ_SERROR_IN_GUEST, from
+ * the caller's PE's next entry to a guest.
+ */
+void error_injector_arm_late(struct error_injector *inj, u64 mode, u64 iss,
+			     u64 delay);
+
+/* Whether the caller's PE has an SError held back (ERRINJ_ARMED_LATER). */
+bool error_injector_held_back(struct error_injector *inj);
+
+/* Whether the device has ERRINJ_DELAY (QEMU's late SErrors). */
+bool error_injector_has_delay(struct error_injector *inj);
 
 /*
  * KVM_RUN @vcpu; if its guest asked the host to raise an error for it
