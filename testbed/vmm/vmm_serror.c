@@ -560,9 +560,10 @@ static bool data_is(const char *line, const char *const *want, int nr)
 }
 
 /*
- * Check the ARM_SERROR event of @q after @from, member by member: vCPU 0,
- * syndrome @esr, not a nested guest's (the guest runs no hypervisor), the
- * action @action, and nothing else.
+ * Check the ARM_SERROR event of @q after @from, member by member: vCPU 0
+ * (its QOM path, virt creating it first, and its index), syndrome @esr,
+ * not a nested guest's (the guest runs no hypervisor), the action
+ * @action, and nothing else.
  */
 static void check_event(struct qemu *q, size_t from, uint64_t esr,
 			const char *action)
@@ -570,7 +571,8 @@ static void check_event(struct qemu *q, size_t from, uint64_t esr,
 	char line[1024], s_action[64], s_esr[64];
 	/* Sorted, as data_is() compares them */
 	const char *want[] = { s_action, "\"cpu-index\": 0", s_esr,
-			       "\"nested\": false" };
+			       "\"nested\": false",
+			       "\"qom-path\": \"/machine/unattached/device[0]\"" };
 
 	if (!check(wait_for(q, &q->qmp, from, "\"ARM_SERROR\"", wait_seconds),
 		   "QMP event ARM_SERROR"))
@@ -579,9 +581,9 @@ static void check_event(struct qemu *q, size_t from, uint64_t esr,
 	snprintf(s_esr, sizeof(s_esr), "\"esr\": %" PRIu64, esr);
 	snprintf(s_action, sizeof(s_action), "\"action\": \"%s\"", action);
 	if (check(data_is(line, want, ARRAY_SIZE(want)),
-		  "its data is exactly {%s, %s, %s, %s} (syndrome 0x%" PRIx64
+		  "its data is exactly {%s, %s, %s, %s, %s} (syndrome 0x%" PRIx64
 		  ", vCPU 0, no nested guest took it, what QEMU did)",
-		  want[0], want[1], want[2], want[3], esr))
+		  want[0], want[1], want[2], want[3], want[4], esr))
 		story("QEMU:   QMP event ARM_SERROR, vCPU 0, action \"%s\"", action);
 }
 
