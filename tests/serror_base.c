@@ -251,7 +251,7 @@ static void test_sea(bool to_user)
 		TEST_ASSERT_EQ(esr & ESR_ELx_FSC_TYPE, ESR_ELx_FSC_EXTABT);
 		/*
 		 * HPFAR_EL2 is UNKNOWN for an external abort, and the testbed's
-		 * device makes it a wrong IPA (poison-hpfar=on): KVM must find
+		 * CPUs make it a wrong IPA (hpfar-unknown=on): KVM must find
 		 * the IPA by translating FAR_EL2, the guest's address.
 		 */
 		TEST_ASSERT(!(esr & ESR_ELx_FnV), "FAR not valid: 0x%lx", esr);

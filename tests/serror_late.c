@@ -177,11 +177,13 @@ static void test_storm(bool to_user)
 }
 
 /*
- * A UER held back by @delay ns after the PE enters the guest: the guest
- * ran before it became pending.
+ * A UER held back by @delay ns after the PE enters the guest: one exit or
+ * one reflection, exactly. Returns whether the guest ran before it became
+ * pending.
  */
-static void test_uer_in_guest(u64 delay, bool to_user)
+static bool uer_in_guest(u64 delay, bool to_user)
 {
+	bool ran;
 	u64 uer = SERROR_ISS_RAS(ESR_ELx_AET_UER);
 	struct kvm_vcpu *vcpu;
 	struct kvm_vm *vm;
@@ -210,9 +212,10 @@ static void test_uer_in_guest(u64 delay, bool to_user)
 		sync_global_from_guest(vm, guest_serrors);
 		sync_global_from_guest(vm, guest_progress);
 		TEST_ASSERT_EQ(guest_serrors, 0);
-		TEST_ASSERT(guest_progress > 0 && guest_progress < LATE_SPIN_MAX,
-			    "The guest ran %lu of %llu iterations before the SError",
-			    guest_progress, LATE_SPIN_MAX);
+		TEST_ASSERT(guest_progress < LATE_SPIN_MAX,
+			    "The guest ran all %llu iterations: no SError",
+			    LATE_SPIN_MAX);
+		ran = guest_progress > 0;
 	} else {
 		TEST_ASSERT_EQ(get_ucall(vcpu, &uc), UCALL_SYNC);
 		TEST_ASSERT(uc.args[1] == 1, "The guest took %lu SErrors",
@@ -220,8 +223,7 @@ static void test_uer_in_guest(u64 delay, bool to_user)
 		sync_global_from_guest(vm, guest_serror_esr);
 		sync_global_from_guest(vm, guest_progress_at_serror);
 		TEST_ASSERT_EQ(guest_serror_esr, KVM_DEFAULT_ESR);
-		TEST_ASSERT(guest_progress_at_serror > 0,
-			    "The guest took the SError before any iteration");
+		ran = guest_progress_at_serror > 0;
 		guest_spin_max = 0;
 		sync_global_to_guest(vm, guest_spin_max);
 		vcpu_run(vcpu);
@@ -230,6 +232,24 @@ static void test_uer_in_guest(u64 delay, bool to_user)
 	TEST_ASSERT_EQ(error_injector_read(inj, ERRINJ_COUNT), count + 1);
 	TEST_ASSERT(!error_injector_held_back(inj), "Still held back");
 	kvm_vm_free(vm);
+	return ran;
+}
+
+/*
+ * uer_in_guest(), with the guest running before the SError: the delay
+ * counts time, and a host that does not run the vCPU's QEMU thread for
+ * that long right after the entry makes the SError land at the entry.
+ * Only that is tried again, at most three times; every attempt keeps the
+ * contract.
+ */
+static void test_uer_in_guest(u64 delay, bool to_user)
+{
+	int i;
+
+	for (i = 0; i < 3; i++)
+		if (uer_in_guest(delay, to_user))
+			return;
+	TEST_FAIL("The guest never ran before a UER held back by %lu ns", delay);
 }
 
 int main(void)
