@@ -33,7 +33,7 @@ QTEST_CASES = ("registers", "targets", "syndromes", "no-writer", "poison",
 # is, the cases that must pass there).
 _EL2 = ("serror_taken_now", "serror_to_el1", "serror_amo_to_el2",
         "invalid_syndromes", "no_tea_stays_at_el1", "in_guest",
-        "in_guest_later", "pe_reset_disarms")
+        "in_guest_later", "abort_syndrome", "pe_reset_disarms")
 TCG_RUNS = (
     ("run-serror", "serror.out", "serror, EL2, -cpu max", _EL2 + (
         "serror_masked_then_deferred", "serror_routed_lower_stays_pending",

@@ -42,6 +42,11 @@
  */
 #define ERRINJ_DELAY			0x70
 #define ERRINJ_DELAY_RANDOM		BIT_ULL(63)
+/*
+ * RW: what the aborts of ERRINJ_ABORT (and poison) report, as ESR_ELx.ISS
+ * has them: FnV (FAR not valid, then UNKNOWN) and SET (FEAT_RAS).
+ */
+#define ERRINJ_ABORT_SYNDROME		0x78
 
 #define ERRINJ_ID_VALUE			0x53457272
 /* Where error_injector_map() puts the device in a guest (GPA == GVA). */
@@ -95,6 +100,12 @@ void error_injector_vcpu_run(struct error_injector *inj, struct kvm_vcpu *vcpu);
 static inline u64 error_injector_read(struct error_injector *inj, u64 reg)
 {
 	return READ_ONCE(*(u64 *)(inj->hva + reg));
+}
+
+static inline void error_injector_write(struct error_injector *inj, u64 reg,
+					u64 value)
+{
+	WRITE_ONCE(*(u64 *)(inj->hva + reg), value);
 }
 
 /*

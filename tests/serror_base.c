@@ -30,6 +30,16 @@
 #define KVM_SERROR_ESR		(FIELD_PREP(ESR_ELx_EC_MASK, ESR_ELx_EC_SERROR) | \
 				 ESR_ELx_IL | ESR_ELx_IDS)
 
+/* A guest's SEA as KVM_EXIT_ARM_SEA reports it, before FnV and SET */
+#define SEA_ESR			(FIELD_PREP(ESR_ELx_EC_MASK, ESR_ELx_EC_DABT_LOW) | \
+				 ESR_ELx_IL | ESR_ELx_EA | ESR_ELx_FSC_EXTABT)
+#define SEA_SET(set)		((u64)(set) << ESR_ELx_SET_SHIFT)
+
+/* FnV and SET that the device's aborts report: UER (0), UC (2), UEO (3) */
+static const u64 sea_syndromes[] = {
+	0, ESR_ELx_FnV, SEA_SET(2), ESR_ELx_FnV | SEA_SET(3),
+};
+
 static const struct {
 	const char *name;
 	u64 iss;
@@ -200,6 +210,9 @@ static void guest_sea_code(void)
 }
 
 /* Without FEAT_RAS (no HCR_EL2.TEA) the abort is the guest's own. */
+/* FnV and SET of the SEA the guest takes itself (no FEAT_RAS: no SET) */
+static u64 guest_sea_iss;
+
 static void guest_sea_handler(struct ex_regs *regs)
 {
 	u64 esr = read_sysreg(esr_el1);
@@ -207,10 +220,17 @@ static void guest_sea_handler(struct ex_regs *regs)
 	GUEST_ASSERT(!guest_expected_esr);
 	GUEST_ASSERT_EQ(ESR_ELx_EC(esr), ESR_ELx_EC_DABT_CUR);
 	GUEST_ASSERT_EQ(esr & ESR_ELx_FSC_TYPE, ESR_ELx_FSC_EXTABT);
+	GUEST_ASSERT_EQ(esr & (ESR_ELx_FnV | ESR_ELx_SET_MASK), guest_sea_iss);
 	GUEST_DONE();
 }
 
-static void test_sea(bool to_user)
+/*
+ * A guest's SEA whose abort reports @sea_iss (FnV, SET): KVM_EXIT_ARM_SEA
+ * with the exact syndrome; with FnV, no address (FAR_EL2 is UNKNOWN, and
+ * KVM must not translate it); else the guest address, and the IPA that KVM
+ * finds by translating it, HPFAR_EL2 being UNKNOWN too.
+ */
+static void test_sea(bool to_user, u64 sea_iss)
 {
 	struct kvm_vcpu *vcpu;
 	struct kvm_run *run;
@@ -235,6 +255,9 @@ static void test_sea(bool to_user)
 		vm_enable_cap(vm, KVM_CAP_ARM_SERROR_TO_USER,
 			      KVM_ARM_SERROR_TO_USER_EXIT);
 	error_injector_map(inj, vm, 1);
+	error_injector_write(inj, ERRINJ_ABORT_SYNDROME, sea_iss);
+	guest_sea_iss = host_has_ras ? sea_iss : sea_iss & ESR_ELx_FnV;
+	sync_global_to_guest(vm, guest_sea_iss);
 
 	/* With FEAT_RAS and without SEA_TO_USER: KVM's vSError. */
 	guest_esr_mask = -1ULL;
@@ -247,25 +270,30 @@ static void test_sea(bool to_user)
 	if (host_has_ras && to_user) {
 		TEST_ASSERT_KVM_EXIT_REASON(vcpu, KVM_EXIT_ARM_SEA);
 		esr = run->arm_sea.esr;
-		TEST_ASSERT_EQ(ESR_ELx_EC(esr), ESR_ELx_EC_DABT_LOW);
-		TEST_ASSERT_EQ(esr & ESR_ELx_FSC_TYPE, ESR_ELx_FSC_EXTABT);
-		/*
-		 * HPFAR_EL2 is UNKNOWN for an external abort, and the testbed's
-		 * CPUs make it a wrong IPA (hpfar-unknown=on): KVM must find
-		 * the IPA by translating FAR_EL2, the guest's address.
-		 */
-		TEST_ASSERT(!(esr & ESR_ELx_FnV), "FAR not valid: 0x%lx", esr);
-		TEST_ASSERT_EQ(run->arm_sea.gva, ERRINJ_GPA + ERRINJ_ABORT);
-		TEST_ASSERT(run->arm_sea.flags & KVM_EXIT_ARM_SEA_FLAG_GPA_VALID,
-			    "no GPA in KVM_EXIT_ARM_SEA (flags 0x%llx)",
-			    run->arm_sea.flags);
-		TEST_ASSERT_EQ(run->arm_sea.gpa, ERRINJ_GPA);
+		TEST_ASSERT_EQ(esr, SEA_ESR | sea_iss);
+		if (sea_iss & ESR_ELx_FnV) {
+			/* FAR_EL2 is UNKNOWN: nothing to report, or translate */
+			TEST_ASSERT_EQ(run->arm_sea.gva, 0);
+			TEST_ASSERT_EQ(run->arm_sea.flags, 0);
+			TEST_ASSERT_EQ(run->arm_sea.gpa, 0);
+		} else {
+			/*
+			 * HPFAR_EL2 is UNKNOWN for an external abort, and the
+			 * testbed's CPUs make it a wrong IPA (hpfar-unknown=on):
+			 * KVM must find the IPA by translating FAR_EL2.
+			 */
+			TEST_ASSERT_EQ(run->arm_sea.gva, ERRINJ_GPA + ERRINJ_ABORT);
+			TEST_ASSERT_EQ(run->arm_sea.flags,
+				       KVM_EXIT_ARM_SEA_FLAG_GPA_VALID);
+			TEST_ASSERT_EQ(run->arm_sea.gpa, ERRINJ_GPA);
+		}
 	} else {
 		if (get_ucall(vcpu, &uc) == UCALL_ABORT)
 			REPORT_GUEST_ASSERT(uc);
 		TEST_ASSERT_EQ(uc.cmd, UCALL_DONE);
 	}
 
+	error_injector_write(inj, ERRINJ_ABORT_SYNDROME, 0);
 	kvm_vm_free(vm);
 }
 
@@ -293,11 +321,13 @@ int main(void)
 		ksft_test_result_skip("SEA, reflected: a guest cannot reach the device here\n");
 		ksft_test_result_skip("SEA, to user: a guest cannot reach the device here\n");
 	} else {
-		test_sea(false);
+		for (i = 0; i < ARRAY_SIZE(sea_syndromes); i++)
+			test_sea(false, sea_syndromes[i]);
 		ksft_test_result_pass("SEA, reflected\n");
 		if (kvm_has_cap(KVM_CAP_ARM_SEA_TO_USER)) {
-			test_sea(true);
-			ksft_test_result_pass("SEA, to user (KVM_EXIT_ARM_SEA)\n");
+			for (i = 0; i < ARRAY_SIZE(sea_syndromes); i++)
+				test_sea(true, sea_syndromes[i]);
+			ksft_test_result_pass("SEA, to user (KVM_EXIT_ARM_SEA): FnV, SET\n");
 		} else {
 			ksft_test_result_skip("SEA, to user: no KVM_CAP_ARM_SEA_TO_USER\n");
 		}
