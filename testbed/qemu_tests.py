@@ -27,7 +27,7 @@ from common import JOBS, Stage, log, run
 QTEST = "tests/qtest/arm-error-injector-test"
 # The qtest's cases: each must pass.
 QTEST_CASES = ("registers", "targets", "syndromes", "no-writer", "poison",
-               "einj", "reset", "migration")
+               "einj", "einj-table", "reset", "migration")
 
 # The three runs of the TCG test: (make target, its output file, what it
 # is, the cases that must pass there).
