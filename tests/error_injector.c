@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "error_injector.h"
+#include "host.h"
 #include "processor.h"
 #include "test_util.h"
 #include "ucall.h"
@@ -161,19 +162,6 @@ static void guest_read_id(void)
  * device page from /dev/mem is not: there the host arms the device for the
  * guest (guest_raise_serror()). Everywhere else the guest must reach it.
  */
-static bool host_is_protected(void)
-{
-	char cmdline[4096] = "";
-	FILE *f = fopen("/proc/cmdline", "r");
-
-	if (f) {
-		if (!fgets(cmdline, sizeof(cmdline), f))
-			cmdline[0] = 0;
-		fclose(f);
-	}
-	return strstr(cmdline, "kvm-arm.mode=protected");
-}
-
 static bool guest_can_reach(struct error_injector *inj)
 {
 	struct kvm_vcpu *vcpu;

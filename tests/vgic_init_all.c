@@ -14,25 +14,11 @@
  * in taking the limit from KVM on a pKVM host, so that every check runs
  * there and any failure is one.
  */
-#include <stdio.h>
-#include <string.h>
-
 #define main vgic_init_upstream_main
 #include "kvm/arm64/vgic_init.c"
 #undef main
 
-static bool host_is_protected(void)
-{
-	char cmdline[4096] = "";
-	FILE *f = fopen("/proc/cmdline", "r");
-
-	if (f) {
-		if (!fgets(cmdline, sizeof(cmdline), f))
-			cmdline[0] = 0;
-		fclose(f);
-	}
-	return strstr(cmdline, "kvm-arm.mode=protected");
-}
+#include "host.h"
 
 /* upstream's main(), but for max_phys_size under pKVM */
 int main(int ac, char **av)
