@@ -389,6 +389,33 @@ static void test_events(const void *arg)
  * guest has PSTATE.A set at the vector). With a syndrome if the host has
  * RAS, also in a VM whose ID_AA64PFR0_EL1.RAS is 0.
  */
+/*
+ * KVM_SET_VCPU_EVENTS "cannot 'cancel' an SError that has been made
+ * pending": a call with nothing pending succeeds, and the SError stays,
+ * with its syndrome, and is taken exactly once.
+ */
+static void test_no_cancel(const void *arg)
+{
+	struct kvm_vcpu_events none = {}, events;
+	struct kvm_vcpu *vcpu;
+	struct kvm_vm *vm;
+	int ret;
+
+	vm = vm_create_setup(&vcpu, RAN);
+	serror_pend(vcpu, host_has_ras, SERROR_ISS_UER);
+	ret = __vcpu_ioctl(vcpu, KVM_SET_VCPU_EVENTS, &none);
+	expect_errno(ret, 0, "KVM_SET_VCPU_EVENTS(nothing pending)");
+
+	vcpu_events_get(vcpu, &events);
+	TEST_ASSERT_EQ(events.exception.serror_pending, 1);
+	if (host_has_ras) {
+		TEST_ASSERT_EQ(events.exception.serror_has_esr, 1);
+		TEST_ASSERT_EQ(events.exception.serror_esr, SERROR_ISS_UER);
+	}
+	guest_runs_to_end(vm, vcpu, 1, SERROR_ESR(SERROR_ISS_UER));
+	kvm_vm_free(vm);
+}
+
 static void test_sea_and_serror(const void *arg)
 {
 	const enum setup *setup = arg;
@@ -775,7 +802,7 @@ int main(void)
 	TEST_REQUIRE(kvm_has_cap(KVM_CAP_ARM_SERROR_TO_USER));
 	host_has_ras = kvm_has_cap(KVM_CAP_ARM_INJECT_SERROR_ESR);
 
-	ksft_set_plan(ARRAY_SIZE(cap_cases) + ARRAY_SIZE(events_cases) + 2 +
+	ksft_set_plan(ARRAY_SIZE(cap_cases) + ARRAY_SIZE(events_cases) + 3 +
 		      ARRAY_SIZE(before_init_cases) + ARRAY_SIZE(pvm_cases) +
 		      ARRAY_SIZE(race_cases));
 
@@ -794,6 +821,8 @@ int main(void)
 				events_pend(&events_cases[i]) ?
 				"SError pending, taken once" : "vCPU unchanged");
 	}
+	serror_run_case(test_no_cancel, NULL,
+			"KVM_SET_VCPU_EVENTS with nothing pending: 0, the pending SError kept, taken once");
 	serror_run_case(test_sea_and_serror, &(enum setup){ RAN },
 			"KVM_SET_VCPU_EVENTS valid SEA and SError together: 0, SEA taken, SError pending");
 	serror_run_case(test_sea_and_serror, &(enum setup){ RAS_HIDDEN },
