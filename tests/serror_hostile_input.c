@@ -383,13 +383,6 @@ static void test_events(const void *arg)
 }
 
 /*
- * Not malformed, but the combination the validation is there for: with an
- * SEA and an SError both requested and valid, the SEA is taken at once, to
- * the guest's own Exception level, and the SError is left pending (the
- * guest has PSTATE.A set at the vector). With a syndrome if the host has
- * RAS, also in a VM whose ID_AA64PFR0_EL1.RAS is 0.
- */
-/*
  * KVM_SET_VCPU_EVENTS "cannot 'cancel' an SError that has been made
  * pending": a call with nothing pending succeeds, and the SError stays,
  * with its syndrome, and is taken exactly once.
@@ -416,6 +409,13 @@ static void test_no_cancel(const void *arg)
 	kvm_vm_free(vm);
 }
 
+/*
+ * Not malformed, but the combination the validation is there for: with an
+ * SEA and an SError both requested and valid, the SEA is taken at once, to
+ * the guest's own Exception level, and the SError is left pending (the
+ * guest has PSTATE.A set at the vector). With a syndrome if the host has
+ * RAS, also in a VM whose ID_AA64PFR0_EL1.RAS is 0.
+ */
 static void test_sea_and_serror(const void *arg)
 {
 	const enum setup *setup = arg;
